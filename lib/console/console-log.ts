@@ -1,0 +1,94 @@
+// The raw console log: every byte from the box, in one file per console, each line prefixed with the time its
+// first byte arrived. Written synchronously as bytes arrive, so a crash or Ctrl-C loses nothing already received.
+//
+// Format, one record per line:
+//   2026-11-24T20:38:55.123Z | <raw bytes of one console line, CR/ANSI/invalid UTF-8 kept>
+//   2026-11-24T20:38:56.000Z # <a note from eve-qual: link lost, reconnected, power cycled...>
+// A note never splits a console line: one that arrives mid-line is written when the line ends (it carries its own
+// time). Stripping the 27-character prefix of the `|` records gives back the exact byte stream.
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const LOG_PREFIX_LENGTH = 27;
+
+export class ConsoleLog {
+  private fd: number | null;
+  private atLineStart = true;
+  private deferredNotes: string[] = [];
+  private stampCache = { ms: -1, buf: Buffer.alloc(0) };
+
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.fd = fs.openSync(file, 'a');
+  }
+
+  private stamp(at: Date, kind: '|' | '#'): Buffer {
+    if (kind === '#') return Buffer.from(`${at.toISOString()} # `);
+    const ms = at.getTime();
+    if (ms !== this.stampCache.ms) this.stampCache = { ms, buf: Buffer.from(`${at.toISOString()} | `) };
+    return this.stampCache.buf;
+  }
+
+  write(chunk: Buffer, at: Date = new Date()): void {
+    if (this.fd === null || chunk.length === 0) return;
+    const parts: Buffer[] = [];
+    let pos = 0;
+    const prefix = this.stamp(at, '|');
+    while (pos < chunk.length) {
+      if (this.atLineStart) parts.push(prefix);
+      const nl = chunk.indexOf(10, pos);
+      if (nl < 0) {
+        parts.push(chunk.subarray(pos));
+        this.atLineStart = false;
+        break;
+      }
+      parts.push(chunk.subarray(pos, nl + 1));
+      this.atLineStart = true;
+      pos = nl + 1;
+      if (this.deferredNotes.length) parts.push(Buffer.from(this.deferredNotes.splice(0).join('')));
+    }
+    fs.writeSync(this.fd, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+  }
+
+  /** A line of eve-qual's own (link gaps, power actions), kept apart from the box's bytes. */
+  note(text: string, at: Date = new Date()): void {
+    if (this.fd === null) return;
+    const rec = `${this.stamp(at, '#').toString()}${text.replace(/\n/g, ' ')}\n`;
+    if (this.atLineStart) fs.writeSync(this.fd, rec);
+    else this.deferredNotes.push(rec);
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    if (this.deferredNotes.length) fs.writeSync(this.fd, '\n' + this.deferredNotes.splice(0).join(''));
+    fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** Read a console log back into the exact raw bytes (drops notes). */
+export function rawBytesOfLog(content: Buffer): Buffer {
+  const out: Buffer[] = [];
+  let pos = 0;
+  let inLine = false;
+  while (pos < content.length) {
+    if (!inLine) {
+      const kind = content[pos + LOG_PREFIX_LENGTH - 2];
+      const nl = content.indexOf(10, pos);
+      if (kind === 0x23 /* # */) {
+        pos = nl < 0 ? content.length : nl + 1;
+        continue;
+      }
+      pos += LOG_PREFIX_LENGTH;
+    }
+    const nl = content.indexOf(10, pos);
+    if (nl < 0) {
+      out.push(content.subarray(pos));
+      break;
+    }
+    out.push(content.subarray(pos, nl + 1));
+    pos = nl + 1;
+    inLine = false;
+  }
+  return Buffer.concat(out);
+}
