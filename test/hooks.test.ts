@@ -1,0 +1,6 @@
+// Root hooks: whatever a test file forgot, no peer process outlives the test run.
+import { stopAllPeers } from './helpers/peer.ts';
+
+after(async () => {
+  await stopAllPeers();
+});
