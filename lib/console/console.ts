@@ -226,6 +226,7 @@ export class Console {
     this.consoleTail.push(text);
     this.buffer.append(text);
     if (this.waiter) this.scan(this.waiter);
+    this.buffer.bound();
   }
 
   private scan(w: Waiter): void {
@@ -237,7 +238,7 @@ export class Console {
       w.resolve({ index: hit.index, text: hit.text, match: hit.match, before: hit.before });
       return;
     }
-    const line = this.buffer.lineAt(hit.start);
+    const line = StreamBuffer.lineOf(hit.before, hit.text, this.buffer.pending());
     const context = hit.before.split('\n').slice(-20, -1);
     context.push(line);
     w.reject(new FailPatternError(this.where, w.patterns.sources[hit.index]!, line, context, w.awaited));

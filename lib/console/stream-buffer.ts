@@ -1,8 +1,9 @@
 // The matching window. Text is appended as it arrives; a waiter scans only what it has not scanned yet plus a
 // carry-over of `maxMatch` characters, so a match split across chunks is found however the bytes were chunked, and
 // a huge chunk is scanned whole (pexpect's searchwindowsize looks only at the end of the buffer and misses matches
-// early in a big chunk). Unconsumed text is kept up to `retain` characters, so memory stays bounded on endless
-// output; `before` of a match is the text since the previous match, cut to `retain` when it was longer.
+// early in a big chunk). Unconsumed text is kept as a list of chunks up to `retain` characters, so memory stays
+// bounded on endless output and appending never copies what is already held (a growing string would be flattened
+// by every search); `before` of a match is joined once, when the match is made, and is cut to `retain`.
 import { CompiledPatterns, type PatternHit } from './pattern.ts';
 
 export interface BufferHit extends PatternHit {
@@ -13,13 +14,13 @@ export interface BufferHit extends PatternHit {
 }
 
 export class StreamBuffer {
-  private text = '';
-  /** Absolute stream offset of text[0]. */
+  /** Unconsumed text still held, oldest first; chunks[0] starts at absolute offset `base`. */
+  private chunks: string[] = [];
+  private held = 0;
   private base = 0;
-  /** Absolute offset: everything before it was consumed by a match. */
-  private consumed = 0;
-  /** Absolute offset up to which the current waiter has scanned; -1 when no scan since the last consumption. */
+  /** Absolute offset up to which the current waiter has scanned; -1 when it has scanned nothing yet. */
   private scannedTo = -1;
+  /** Unconsumed text was dropped to the retention bound since the last match. */
   private truncated = false;
 
   constructor(
@@ -31,59 +32,87 @@ export class StreamBuffer {
 
   /** Characters held in memory (for checks that memory stays bounded). */
   get size(): number {
-    return this.text.length;
+    return this.held;
   }
 
   /** Absolute offset of the end of the stream so far. */
   get end(): number {
-    return this.base + this.text.length;
+    return this.base + this.held;
   }
 
+  /** Add arriving text. Call bound() after a pending waiter has scanned it, so a big chunk is scanned whole. */
   append(s: string): void {
     if (s.length === 0) return;
-    this.text += s;
-    // Trim lazily (amortised): only when twice the retention, down to the retention.
-    if (this.text.length > 2 * this.retain) this.trimTo(this.end - this.retain);
-  }
-
-  private trimTo(abs: number): void {
-    const cut = abs - this.base;
-    if (cut <= 0) return;
-    this.text = this.text.slice(cut);
-    this.base = abs;
-    if (this.consumed < abs) {
-      this.consumed = abs;
-      this.truncated = true;
-    }
+    this.chunks.push(s);
+    this.held += s.length;
   }
 
   /**
-   * Scan for the first hit among `patterns` in unconsumed text not scanned yet (plus the carry-over). On a hit,
-   * consume through its end and return it; otherwise remember how far we scanned.
+   * Keep unconsumed text bounded: past twice `retain`, cut back to `retain`. The slack lets a chained expect (which
+   * starts a microtask after the previous match) still find what arrived in the same burst.
    */
-  scan(patterns: CompiledPatterns, consume = true): BufferHit | null {
-    const startAbs = this.scannedTo < 0 ? this.consumed : Math.max(this.consumed, this.scannedTo - this.maxMatch);
-    const from = Math.max(0, startAbs - this.base);
-    const hit = patterns.search(this.text, from);
+  bound(): void {
+    if (this.held > 2 * this.retain) this.dropTo(this.end - this.retain);
+  }
+
+  /** Forget held text before absolute offset `abs`. */
+  private dropTo(abs: number): void {
+    while (this.base < abs && this.chunks.length) {
+      const first = this.chunks[0]!;
+      const cut = abs - this.base;
+      if (first.length <= cut) {
+        this.chunks.shift();
+        this.held -= first.length;
+        this.base += first.length;
+      } else {
+        this.chunks[0] = first.slice(cut);
+        this.held -= cut;
+        this.base += cut;
+      }
+    }
+    this.truncated = true;
+  }
+
+  /** Held text from absolute offset `abs` to the end, joined. */
+  private textFrom(abs: number): string {
+    let need = this.end - Math.max(abs, this.base);
+    if (need <= 0) return '';
+    const parts: string[] = [];
+    for (let i = this.chunks.length - 1; i >= 0 && need > 0; i--) {
+      const c = this.chunks[i]!;
+      parts.push(need >= c.length ? c : c.slice(c.length - need));
+      need -= c.length;
+    }
+    parts.reverse();
+    const joined = parts.length === 1 ? parts[0]! : parts.join('');
+    // Keep the joined form so the next join of the same text is free.
+    if (parts.length > 1 && abs <= this.base) this.chunks = [joined];
+    return joined;
+  }
+
+  /**
+   * Scan for the first hit among `patterns` in text not scanned yet (plus the carry-over). On a hit, consume
+   * through its end and return it (offsets absolute); otherwise remember how far we scanned.
+   */
+  scan(patterns: CompiledPatterns): BufferHit | null {
+    const startAbs = this.scannedTo < 0 ? this.base : Math.max(this.base, this.scannedTo - this.maxMatch);
+    const win = this.textFrom(startAbs);
+    const hit = patterns.search(win, 0);
     if (!hit) {
       this.scannedTo = this.end;
       return null;
     }
-    // Trimming is lazy, so cut `before` to the retention bound here.
-    const consumedRel = Math.max(this.consumed - this.base, hit.start - this.retain);
-    const res: BufferHit = {
-      ...hit,
-      before: this.text.slice(consumedRel, hit.start),
-      beforeTruncated: this.truncated || consumedRel > this.consumed - this.base,
-    };
-    if (consume) {
-      this.consumed = this.base + hit.end;
-      this.truncated = false;
-      this.scannedTo = -1;
-    }
-    // Offsets handed out are absolute, so they stay meaningful after trims.
-    res.start += this.base;
-    res.end += this.base;
+    const startHit = startAbs + hit.start;
+    const endHit = startAbs + hit.end;
+    const beforeStart = Math.max(this.base, startHit - this.retain);
+    const before = beforeStart >= startAbs ? win.slice(beforeStart - startAbs, hit.start) : this.textFrom(beforeStart).slice(0, startHit - beforeStart);
+    const res: BufferHit = { ...hit, start: startHit, end: endHit, before, beforeTruncated: this.truncated || beforeStart > this.base };
+    const rest = win.slice(hit.end);
+    this.chunks = rest ? [rest] : [];
+    this.held = rest.length;
+    this.base = endHit;
+    this.truncated = false;
+    this.scannedTo = -1;
     return res;
   }
 
@@ -94,23 +123,22 @@ export class StreamBuffer {
 
   /** Drop all unconsumed text (e.g. before sending a command whose output must not match old text). */
   discard(): void {
-    this.consumed = this.end;
+    this.base = this.end;
+    this.chunks = [];
+    this.held = 0;
     this.truncated = false;
     this.scannedTo = -1;
-    this.trimTo(this.end);
   }
 
   /** Unconsumed text (for diagnostics). */
   pending(): string {
-    return this.text.slice(this.consumed - this.base);
+    return this.textFrom(this.base);
   }
 
-  /** The full line around absolute offset `abs` (from the previous newline to the next, or the end). */
-  lineAt(abs: number): string {
-    const rel = Math.max(0, abs - this.base);
-    const start = this.text.lastIndexOf('\n', rel - 1) + 1;
-    let end = this.text.indexOf('\n', rel);
-    if (end < 0) end = this.text.length;
-    return this.text.slice(start, end);
+  /** The line that `text` (a hit's `before` + matched text) ends on, completed with what has arrived after it. */
+  static lineOf(before: string, matched: string, after: string): string {
+    const start = before.lastIndexOf('\n') + 1;
+    const nl = after.indexOf('\n');
+    return before.slice(start) + matched + (nl < 0 ? after : after.slice(0, nl));
   }
 }

@@ -7,7 +7,7 @@
 // strings (ESC P/X/^/_ ... ST), two- and three-byte escapes (ESC [intermediates] final), and C0 controls other than
 // TAB and LF (CR included: consoles send CR LF, and bare CRs redraw the line).
 const SEQUENCE =
-  /\x1b\[[0-?]*[ -\/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b(?![\[\]PX^_])[ -\/]*[0-~]|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]/g;
+  /\x1b(?:\[[0-?]*[ -\/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|(?![\[\]PX^_])[ -\/]*[0-~])|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]+/g;
 const NEEDS_WORK = /[\x00-\x08\x0b-\x1f\x7f]/;
 // A complete sequence anchored at the ESC we are checking (sticky).
 const COMPLETE_AT = /\x1b(?:\[[0-?]*[ -\/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|(?![\[\]PX^_])[ -\/]*[0-~])/y;
