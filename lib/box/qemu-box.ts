@@ -12,7 +12,9 @@ import { ListenLink } from '../link/listen-link.ts';
 import type { Power, PowerState } from '../power/power.ts';
 import { spawnManaged, type ManagedChild } from '../util/child.ts';
 import { Deadline, pause } from '../util/deadline.ts';
+import type { Box, SshEndpoint } from './box.ts';
 import { QmpClient, type QmpEvent } from './qmp.ts';
+import { withInstaller, withoutInstaller } from './installer-disks.ts';
 import { accelFor, findFirmware, qemuCommand, type Arch, type QemuDisk, type QemuMachine, type QemuNic, type QemuWatchdog } from './qemu-machine.ts';
 
 export interface QemuBoxOptions {
@@ -34,7 +36,7 @@ export interface QemuBoxOptions {
 
 export type QemuRunState = 'off' | 'running' | 'paused';
 
-export class QemuBox extends EventEmitter<{ off: [reason: string]; qmp: [QmpEvent] }> {
+export class QemuBox extends EventEmitter<{ off: [reason: string]; qmp: [QmpEvent] }> implements Box {
   readonly name: string;
   readonly console: Console;
   private readonly sockDir: string;
@@ -248,6 +250,29 @@ export class QemuBox extends EventEmitter<{ off: [reason: string]; qmp: [QmpEven
       },
       state: async (): Promise<PowerState> => ((await this.runState()) === 'off' ? 'off' : 'on'),
     };
+  }
+
+  async attachInstaller(image: string): Promise<void> {
+    this.setDisks(withInstaller(this.disks, image, this.installerBus));
+  }
+
+  async detachInstaller(): Promise<void> {
+    this.setDisks(withoutInstaller(this.disks));
+  }
+
+  /** How the installer image is attached: a USB stick (default) or a virtio disk. */
+  installerBus: 'usb' | 'virtio' = 'usb';
+
+  poweredOff(): Promise<string> | null {
+    const qemu = this.qemu;
+    if (!qemu) return Promise.resolve(this.lastExit);
+    return qemu.exited;
+  }
+
+  sshEndpoint(): SshEndpoint {
+    const port = this.forwardedPort(22);
+    if (!port) throw new LabError(`${this.name} has no SSH port forward (it needs at least one NIC)`, { where: this.where });
+    return { host: '127.0.0.1', port };
   }
 
   /** Power off and release everything (console, sockets). Idempotent. */

@@ -51,7 +51,15 @@ export function helpText(): string {
   return lines.join('\n');
 }
 
+async function loadCommands(): Promise<void> {
+  if (commands.length) return;
+  const { installCommand } = await import('./install-command.ts');
+  const { profileCommand } = await import('./profile-command.ts');
+  commands.push(installCommand, profileCommand);
+}
+
 export async function main(argv: string[]): Promise<number> {
+  await loadCommands();
   const [first, ...rest] = argv;
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     console.log(helpText());

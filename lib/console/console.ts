@@ -46,6 +46,8 @@ export interface ExpectOptions {
   noDefaultFailPatterns?: boolean;
   /** What we are waiting for, in words, for the deadline error. Default: the patterns. */
   awaited?: string;
+  /** End the wait early when the console shows nothing for this long (ms): a box gone silent. */
+  idleTimeout?: number;
 }
 
 export interface ExpectResult {
@@ -77,6 +79,7 @@ export interface ConsoleTapEvents {
 }
 
 interface Waiter {
+  idleTimer?: NodeJS.Timeout;
   patterns: CompiledPatterns;
   successCount: number;
   awaited: string;
@@ -106,6 +109,7 @@ export class Console {
   private writerOwner: string | null = null;
   private writerQueue: Array<() => void> = [];
   private bytesIn = 0;
+  private lastDataAt = Date.now();
 
   constructor(link: Link, opts: ConsoleOptions) {
     this.link = link;
@@ -212,6 +216,7 @@ export class Console {
   private onData(chunk: Buffer): void {
     const at = new Date();
     this.bytesIn += chunk.length;
+    this.lastDataAt = at.getTime();
     this.log?.write(chunk, at);
     const text = this.normalizer.push(chunk);
     for (const t of this.taps) {
@@ -234,6 +239,7 @@ export class Console {
     if (!hit) return;
     this.waiter = null;
     clearTimeout(w.timer);
+    clearTimeout(w.idleTimer);
     if (hit.index < w.successCount) {
       w.resolve({ index: hit.index, text: hit.text, match: hit.match, before: hit.before });
       return;
@@ -244,11 +250,17 @@ export class Console {
     w.reject(new FailPatternError(this.where, w.patterns.sources[hit.index]!, line, context, w.awaited));
   }
 
+  /** End the pending wait (if any) with `err`: something outside the console decided (the box powered off). */
+  abortWait(err: Error): void {
+    this.failWaiter(err);
+  }
+
   private failWaiter(err: Error): void {
     const w = this.waiter;
     if (!w) return;
     this.waiter = null;
     clearTimeout(w.timer);
+    clearTimeout(w.idleTimer);
     w.reject(err);
   }
 
@@ -272,10 +284,29 @@ export class Console {
     return new Promise<ExpectResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (this.waiter !== w) return;
-        this.waiter = null;
-        reject(new DeadlineError(awaited, timeout, { where: this.where, tail: this.tail() }));
+        this.failWaiter(new DeadlineError(awaited, timeout, { where: this.where, tail: this.tail() }));
       }, timeout);
       const w: Waiter = { patterns: compiled, successCount: list.length, awaited, resolve, reject, timer };
+      const idle = opts.idleTimeout;
+      if (idle !== undefined && idle < timeout) {
+        // Re-armed for the time left since the last byte, so no timer churn on every chunk.
+        const started = Date.now();
+        const arm = (ms: number) => {
+          w.idleTimer = setTimeout(() => {
+            if (this.waiter !== w) return;
+            const quiet = Date.now() - Math.max(this.lastDataAt, started);
+            if (quiet >= idle) {
+              this.failWaiter(
+                new DeadlineError(`${awaited} (the console was silent for ${Math.round(quiet / 1000)} s)`, idle, {
+                  where: this.where,
+                  tail: this.tail(),
+                }),
+              );
+            } else arm(idle - quiet);
+          }, ms);
+        };
+        arm(idle);
+      }
       this.waiter = w;
       this.buffer.resetScan();
       this.scan(w);

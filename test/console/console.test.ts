@@ -262,3 +262,22 @@ describe('console engine: log, taps, writers', () => {
     expect(link.writes.map((b) => b.toString())).to.deep.equal(['r', 'o', 'o', 't', '\n']);
   });
 });
+
+describe('console engine: idle deadline', () => {
+  it('ends a wait when the console goes silent, long before the overall deadline', async () => {
+    const link = new MemoryLink();
+    const con = new Console(link, { boxName: 'quiet-box' });
+    const t0 = Date.now();
+    const p = con.expect('NOTICE:', { timeout: 30_000, idleTimeout: 300, awaited: 'the installer to finish' });
+    // Chatter keeps it alive for a while, then silence.
+    for (let i = 0; i < 5; i++) {
+      link.feed(`progress ${i}\n`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const err = await p.catch((e) => e);
+    expect(err).to.be.instanceOf(DeadlineError);
+    expect(err.message).to.contain('silent').and.contain('the installer to finish');
+    expect(err.tail).to.include('progress 4');
+    expect(Date.now() - t0).to.be.within(700, 3000);
+  });
+});

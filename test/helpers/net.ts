@@ -1,19 +1,10 @@
 // Test helpers for real peers: free loopback ports and waiting until a peer listens.
 import net from 'node:net';
+import { freeLoopbackPort } from '../../lib/util/ports.ts';
 import { Deadline, pause } from '../../lib/util/deadline.ts';
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export const freePort = freeLoopbackPort;
 
 /** Resolve once something accepts TCP connections on 127.0.0.1:port (polling with backoff, bounded). */
 export async function waitForPort(port: number, timeoutMs = 10_000, host = '127.0.0.1'): Promise<void> {

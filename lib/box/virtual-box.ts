@@ -1,0 +1,93 @@
+// From a virtual box's profile to a QemuBox: every item declared under hardware: becomes a QEMU device, except the
+// seeded defects (virtual.defects) that deliberately omit, unplug or break one, so the suites can be shown to
+// catch a missing NIC, an absent USB stick, or a watchdog that never resets the box.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Profile } from '../profile/schema.ts';
+import type { QemuDisk, QemuNic, QemuWatchdog } from './qemu-machine.ts';
+import { QemuBox } from './qemu-box.ts';
+
+export interface VirtualBoxOptions {
+  /** Where disks, firmware variables and TPM state live. */
+  stateDir: string;
+  consoleLog?: string;
+  /** Host loopback port forwarded to the box's port 22 (on its first NIC). */
+  sshPort: number;
+}
+
+function sparseFile(file: string, sizeMb: number): string {
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(file, 'w');
+    fs.ftruncateSync(fd, sizeMb * 1024 * 1024);
+    fs.closeSync(fd);
+  }
+  return file;
+}
+
+/** QEMU's MAC for NIC i of a box: locally administered, stable per box name. */
+function macFor(box: string, i: number): string {
+  let h = 0;
+  for (const c of box) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  const b = [0x52, 0x54, 0x00, (h >>> 16) & 0xff, (h >>> 8) & 0xff, (h + i) & 0xff];
+  return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+export function virtualBoxFromProfile(profile: Profile, opts: VirtualBoxOptions): QemuBox {
+  const v = profile.virtual;
+  if (!v) throw new Error(`profile of ${profile.box.name} has no virtual: section`);
+  const hw = profile.hardware;
+  const omitted = new Set(v.defects.flatMap((d) => ('omit' in d ? [d.omit] : [])));
+  const unplugged = new Set(v.defects.flatMap((d) => ('unplug' in d ? [d.unplug] : [])));
+  const neverResets = v.defects.some((d) => 'watchdogNeverResets' in d);
+
+  const disks: QemuDisk[] = [];
+  if (v.targetDisk) {
+    const installName = profile.install.disk;
+    const declared = hw.storage.find((s) => s.device === installName);
+    disks.push({
+      id: 'target',
+      file: sparseFile(path.join(opts.stateDir, 'target.raw'), v.targetDisk.sizeMb),
+      bus: v.targetDisk.bus,
+      serial: declared?.name ?? 'target',
+      bootIndex: 1,
+    });
+  }
+  for (const u of hw.usb) {
+    if (!u.storage || omitted.has(`usb.${u.name}`)) continue;
+    disks.push({ id: `usb-${u.name}`, file: sparseFile(path.join(opts.stateDir, `usb-${u.name}.raw`), u.sizeMb ?? 64), bus: 'usb', serial: u.name });
+  }
+  const nics: QemuNic[] = [];
+  hw.ethernet.forEach((e, i) => {
+    if (omitted.has(`ethernet.${e.name}`)) return;
+    nics.push({
+      id: `net-${e.name}`,
+      model: e.model ?? 'virtio-net-pci',
+      mac: macFor(profile.box.name, i),
+      ...(nics.length === 0 ? { forwards: [{ hostPort: opts.sshPort, guestPort: 22 }] } : {}),
+      linkUp: !unplugged.has(`ethernet.${e.name}`) && e.cabled,
+    });
+  });
+  let watchdog: QemuWatchdog | undefined;
+  if (hw.watchdog && !omitted.has('watchdog')) {
+    watchdog = { model: /itco/i.test(hw.watchdog.driver) ? 'itco' : 'i6300esb', action: neverResets ? 'none' : 'reset' };
+  }
+  const box = new QemuBox({
+    name: profile.box.name,
+    arch: profile.box.arch,
+    memoryMb: v.memoryMb,
+    cpus: v.cpus,
+    disks,
+    nics,
+    ...(watchdog ? { watchdog } : {}),
+    tpm: Boolean(hw.tpm) && !omitted.has('tpm'),
+    ...(profile.box.sample ? { smbiosSerial: profile.box.sample } : {}),
+    stateDir: opts.stateDir,
+    ...(opts.consoleLog ? { consoleLog: opts.consoleLog } : {}),
+    console: {
+      ...(profile.console.charDelayMs !== undefined ? { charDelayMs: profile.console.charDelayMs } : {}),
+    },
+  });
+  if (profile.media.type === 'virtual') box.installerBus = profile.media.bus;
+  return box;
+}

@@ -1,0 +1,132 @@
+// Install a release on a box and bring it to an SSH shell, watching the installer on the console with EVE's own
+// strings. Every step has a deadline from the profile and is recorded in steps.log:
+//   the installer starts → reports its target disk → prints NOTICE (the only success) → the box powers off (or
+//   reboots) → eve-qual powers it on from its disk → autologin on the console → /run/eve-release is the release →
+//   SSH answers with the injected key.
+// A FATAL: / Installation failed / kernel panic line ends the install at once with the console excerpt; a power-off
+// before NOTICE is a failure; a console that stays silent is a deadline error naming what was awaited.
+import type { Box } from '../box/box.ts';
+import type { Console, ExpectOptions, ExpectResult } from '../console/console.ts';
+import { login } from '../console/login.ts';
+import { BoxError } from '../errors.ts';
+import { withTimeout } from '../util/deadline.ts';
+import type { Profile } from '../profile/schema.ts';
+import type { Release } from '../release/local-release.ts';
+import { ConsoleShell } from '../shell/console-shell.ts';
+import { SshShell } from '../shell/ssh-shell.ts';
+import type { HostKeyPolicy } from '../shell/host-key.ts';
+import {
+  INSTALL_FAILURES,
+  INSTALLER_STARTED,
+  INSTALLING_ON,
+  NOTICE_POWEROFF,
+  NOTICE_REBOOT,
+} from './eve-installer-lines.ts';
+import type { StepLog } from './steps.ts';
+
+export interface InstallOptions {
+  profile: Profile;
+  release: Release;
+  /** The prepared installer image (CONFIG written). */
+  image: string;
+  /** Private key file matching the injected authorized_keys. */
+  privateKeyFile: string;
+  hostKey: HostKeyPolicy;
+  steps: StepLog;
+}
+
+export interface InstallOutcome {
+  installDisk: string;
+  eveRelease: string;
+  ssh: SshShell;
+}
+
+/** Wait on the console, but fail at once if the box powers off meanwhile. */
+async function expectWhileOn(box: Box, con: Console, patterns: RegExp[], opts: ExpectOptions, offMeans: string): Promise<ExpectResult> {
+  const off = box.poweredOff();
+  if (!off) return con.expect(patterns, opts);
+  let settled = false;
+  const watcher = off.then((how) => {
+    if (settled) return;
+    const err = new BoxError(`${box.name} powered off ${offMeans} (QEMU ${how})`, { where: con.where, tail: con.tail() });
+    con.abortWait(err);
+  });
+  try {
+    return await con.expect(patterns, opts);
+  } finally {
+    settled = true;
+    void watcher;
+  }
+}
+
+export async function installRelease(box: Box, o: InstallOptions): Promise<InstallOutcome> {
+  const { profile, release, steps } = o;
+  const d = profile.install.deadlines;
+  const con = box.console;
+  const fails = { failPatterns: INSTALL_FAILURES, noDefaultFailPatterns: true };
+
+  await steps.step('power off the box', () => box.power.off());
+  await steps.step('attach the installer', () => box.attachInstaller(o.image));
+  await steps.step('power on into the installer', () => box.power.on());
+  await steps.step('installer starts', () =>
+    expectWhileOn(box, con, [INSTALLER_STARTED], { ...fails, timeout: d.installerStart * 1000, awaited: "the installer's start line (EVE-OS installation started)" }, 'before the installer started'),
+  );
+  const disk = await steps.step('installer picks the target disk', async () => {
+    const r = await expectWhileOn(box, con, [INSTALLING_ON], { ...fails, timeout: d.install * 1000, idleTimeout: d.installerIdle * 1000, awaited: 'the installer to name its target disk' }, 'before naming a target disk');
+    const dev = r.match![1]!;
+    const want = profile.install.disk;
+    if (want && dev.replace(/^\/dev\//, '') !== want) {
+      throw new BoxError(`the installer chose ${dev}, but the profile asks for ${want} (eve_install_disk)`, { where: con.where, tail: con.tail() });
+    }
+    return dev;
+  });
+  const notice = await steps.step('installation completes (NOTICE)', () =>
+    expectWhileOn(box, con, [NOTICE_POWEROFF, NOTICE_REBOOT], { ...fails, timeout: d.install * 1000, idleTimeout: d.installerIdle * 1000, awaited: "the installer's NOTICE line" }, 'before the installer printed NOTICE: the install did not complete'),
+  );
+  if (notice.index === 0) {
+    await steps.step('box powers off after install', async () => {
+      const off = box.poweredOff();
+      if (off) {
+        await withTimeout(off, 120_000, () => new BoxError(`${box.name} printed NOTICE but did not power off within 120 s`, { where: con.where, tail: con.tail() }));
+      } else await box.power.off();
+    });
+    await steps.step('detach the installer', () => box.detachInstaller());
+    await steps.step('power on from the installed disk', () => box.power.on());
+  } else {
+    // NOTICE: reboot. The box boots its disk by itself (the installer media comes first only while attached).
+    await steps.step('detach the installer', () => box.detachInstaller());
+  }
+  await steps.step('installed system reaches a console shell', () =>
+    login(con, { timeout: d.boot * 1000, user: profile.console.login.user }),
+  );
+  const eveRelease = await steps.step('EVE release on the box matches', async () => {
+    const r = await new ConsoleShell(con).run('cat /run/eve-release', { timeout: 30_000 });
+    const got = r.stdout.trim();
+    if (r.code !== 0) throw new BoxError(`/run/eve-release is missing on ${box.name}: ${got}`, { where: con.where, tail: con.tail() });
+    if (got !== release.expectedEveRelease) {
+      throw new BoxError(`${box.name} runs ${got}, but the release installed is ${release.expectedEveRelease}`, { where: con.where });
+    }
+    return got;
+  });
+  const ep = box.sshEndpoint();
+  const ssh = new SshShell({
+    host: ep.host,
+    port: ep.port,
+    user: profile.ssh.user,
+    privateKey: o.privateKeyFile,
+    hostKey: o.hostKey,
+  });
+  await steps.step('SSH answers with the injected key', async () => {
+    try {
+      await ssh.waitReady({ timeout: d.ssh * 1000 });
+      const r = await ssh.run('cat /run/eve-release 2>/dev/null || cat /hostfs/etc/eve-release', { timeout: 30_000 });
+      if (r.stdout.trim() !== release.expectedEveRelease) {
+        throw new BoxError(`over SSH ${box.name} reports ${r.stdout.trim()}, expected ${release.expectedEveRelease}`);
+      }
+    } catch (e) {
+      await ssh.close();
+      throw e;
+    }
+  });
+  return { installDisk: disk, eveRelease, ssh };
+}

@@ -1,0 +1,64 @@
+// Reading a GPT partition table from a disk image file, enough to find EVE's partitions (CONFIG) by name or
+// filesystem label without root (no loop devices): byte offsets for mtools' `-i image@@offset`.
+import fs from 'node:fs';
+
+export interface GptPartition {
+  index: number; // 1-based, as the kernel numbers them
+  name: string;
+  firstLba: number;
+  lastLba: number;
+  offset: number;
+  size: number;
+  /** The FAT volume label, if the partition holds a FAT filesystem. */
+  fatLabel?: string;
+}
+
+const SECTOR = 512;
+
+function readAt(fd: number, offset: number, length: number): Buffer {
+  const b = Buffer.alloc(length);
+  fs.readSync(fd, b, 0, length, offset);
+  return b;
+}
+
+function fatLabel(boot: Buffer): string | undefined {
+  if (boot.readUInt16LE(510) !== 0xaa55) return undefined;
+  // FAT32 keeps the label at 0x47 (signature 0x29 at 0x42); FAT12/16 at 0x2B (signature at 0x26).
+  const fat32 = boot.readUInt16LE(0x16) === 0;
+  const sigAt = fat32 ? 0x42 : 0x26;
+  const labelAt = fat32 ? 0x47 : 0x2b;
+  if (boot[sigAt] !== 0x29) return undefined;
+  return boot.subarray(labelAt, labelAt + 11).toString('latin1').trim();
+}
+
+export function readGpt(image: string): GptPartition[] {
+  const fd = fs.openSync(image, 'r');
+  try {
+    const hdr = readAt(fd, SECTOR, SECTOR);
+    if (hdr.subarray(0, 8).toString('latin1') !== 'EFI PART') throw new Error(`${image} has no GPT partition table`);
+    const entriesLba = Number(hdr.readBigUInt64LE(72));
+    const count = hdr.readUInt32LE(80);
+    const size = hdr.readUInt32LE(84);
+    const table = readAt(fd, entriesLba * SECTOR, count * size);
+    const parts: GptPartition[] = [];
+    for (let i = 0; i < count; i++) {
+      const e = table.subarray(i * size, (i + 1) * size);
+      if (e.subarray(0, 16).every((b) => b === 0)) continue;
+      const firstLba = Number(e.readBigUInt64LE(32));
+      const lastLba = Number(e.readBigUInt64LE(40));
+      const name = e.subarray(56, 128).toString('utf16le').replace(/\0.*$/s, '');
+      const p: GptPartition = { index: i + 1, name, firstLba, lastLba, offset: firstLba * SECTOR, size: (lastLba - firstLba + 1) * SECTOR };
+      const label = fatLabel(readAt(fd, p.offset, SECTOR));
+      if (label) p.fatLabel = label;
+      parts.push(p);
+    }
+    return parts;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** EVE's CONFIG partition: by GPT name or FAT label. */
+export function findConfigPartition(parts: GptPartition[]): GptPartition | undefined {
+  return parts.find((p) => p.name === 'CONFIG') ?? parts.find((p) => p.fatLabel === 'CONFIG');
+}

@@ -1,0 +1,80 @@
+// Media preparation: a working copy of the installer image with the harness's configuration in its CONFIG
+// partition, written with mtools (no root, no loop devices):
+//   authorized_keys  the run's public key (or the profile's), so SSH works on the installed box;
+//   grub.cfg         the box's serial console LAST in dom0_console (EVE sends installer output to the last
+//                    console=), getty for a root shell, and the installer options derived from the profile.
+import { execa } from 'execa';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError, LabError } from '../errors.ts';
+import type { Profile } from '../profile/schema.ts';
+import { findConfigPartition, readGpt } from './gpt.ts';
+
+export interface PreparedInstaller {
+  image: string;
+  grubCfg: string;
+  installerArgs: string[];
+}
+
+/** The installer options EVE reads from the kernel command line, derived from the profile. */
+export function installerArgs(profile: Profile, opts: { rebootAfterInstall: boolean }): string[] {
+  const args: string[] = [];
+  const disk = profile.install.disk;
+  if (disk) args.push(`eve_install_disk=${disk}`);
+  // Wipe the target's partition table first: reinstalling over an old EVE can fail otherwise (EVE issue #4950).
+  const nuke = profile.install.nukeDisks ?? (disk ? [disk] : []);
+  if (nuke.length) args.push(`eve_nuke_disks=${nuke.join(',')}`);
+  if (opts.rebootAfterInstall) args.push('eve_reboot_after_install');
+  // Post-install verification needs Internet access, which lab networks often lack.
+  if (!profile.install.verify) args.push('eve_disable_verify');
+  args.push(...profile.install.extraArgs);
+  return args;
+}
+
+export function configGrubCfg(profile: Profile, args: string[]): string {
+  const serial = `console=${profile.console.device},${profile.console.baud}`;
+  const tty0 = profile.box.arch === 'amd64' ? 'console=tty0 ' : '';
+  return [
+    '# Written by eve-qual: serial console last (EVE routes installer output to the last console=),',
+    '# a root getty on it, and the installer options for this box.',
+    `set_global dom0_console "${tty0}${serial}"`,
+    'set_getty',
+    `set_global dom0_extra_args "$dom0_extra_args ${args.join(' ')} "`,
+    '',
+  ].join('\n');
+}
+
+async function mtools(tool: string, args: string[]): Promise<void> {
+  const r = await execa(tool, args, { reject: false, env: { MTOOLS_SKIP_CHECK: '1' } });
+  if (r.exitCode !== 0) throw new LabError(`${tool} ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`);
+}
+
+export async function prepareInstaller(
+  source: string,
+  workDir: string,
+  profile: Profile,
+  opts: { authorizedKey: string; rebootAfterInstall: boolean },
+): Promise<PreparedInstaller> {
+  fs.mkdirSync(workDir, { recursive: true });
+  const image = path.join(workDir, 'installer.raw');
+  // copyFile keeps the source untouched (verified, shared between runs); the copy is ours to modify.
+  fs.copyFileSync(source, image);
+  let parts;
+  try {
+    parts = readGpt(image);
+  } catch (e) {
+    throw new ConfigError(`${source}: ${(e as Error).message} (is it an EVE installer image?)`, { where: source });
+  }
+  const config = findConfigPartition(parts);
+  if (!config) throw new ConfigError(`${source} has no CONFIG partition (GPT name or FAT label CONFIG)`, { where: source });
+  const target = `${image}@@${config.offset}`;
+  const keyFile = path.join(workDir, 'authorized_keys');
+  fs.writeFileSync(keyFile, opts.authorizedKey.trim() + '\n');
+  const args = installerArgs(profile, opts);
+  const grubCfg = configGrubCfg(profile, args);
+  const grubFile = path.join(workDir, 'config-grub.cfg');
+  fs.writeFileSync(grubFile, grubCfg);
+  await mtools('mcopy', ['-o', '-i', target, keyFile, '::/authorized_keys']);
+  await mtools('mcopy', ['-o', '-i', target, grubFile, '::/grub.cfg']);
+  return { image, grubCfg, installerArgs: args };
+}
