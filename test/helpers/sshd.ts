@@ -35,6 +35,10 @@ export interface Sshd {
   output(): string;
   /** Kill sshd and every connection it serves at once, as a box losing power would. */
   kill(): Promise<void>;
+  /** Stop (SIGSTOP) sshd and its connections: the box hangs, TCP stays up, nothing answers. */
+  freeze(): Promise<void>;
+  /** Let a frozen sshd carry on. */
+  thaw(): Promise<void>;
   /** Start sshd again on the same port with the same keys (the box came back); waits until it accepts. */
   restart(): Promise<void>;
   /** Stop sshd and its connections, remove the temp dir. Idempotent. */
@@ -79,7 +83,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     'PubkeyAuthentication yes',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
-    // Tests run as root with keys in a world-readable temp dir.
+    // The keys live in a temp dir, not in a home directory whose ownership sshd would insist on.
     'StrictModes no',
     'UsePAM no',
     'PrintMotd no',
@@ -121,7 +125,12 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     peer = undefined;
   };
 
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     host: '127.0.0.1',
     port,
@@ -133,6 +142,14 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     knownHosts,
     output: () => log + (peer?.output() ?? ''),
     kill: () => killAll('SIGKILL'),
+    async freeze() {
+      const pid = peer?.proc.pid;
+      if (pid !== undefined) await killTree(pid, 'SIGSTOP', false);
+    },
+    async thaw() {
+      const pid = peer?.proc.pid;
+      if (pid !== undefined) await killTree(pid, 'SIGCONT');
+    },
     async restart() {
       if (stopped) throw new Error('sshd was stopped for good');
       await killAll('SIGKILL');
@@ -152,7 +169,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
  * the listener's process group would leave live connections behind; the tree is found through /proc instead. Every
  * process is stopped first so that none is reparented (and lost from the tree) while its parent dies.
  */
-async function killTree(root: number, signal: NodeJS.Signals): Promise<void> {
+async function killTree(root: number, signal: NodeJS.Signals, resume = true): Promise<void> {
   const seen = new Set<number>();
   for (;;) {
     const tree = await descendants(root);
@@ -165,7 +182,7 @@ async function killTree(root: number, signal: NodeJS.Signals): Promise<void> {
     }
   }
   for (const p of seen) signalQuietly(p, signal);
-  for (const p of seen) signalQuietly(p, 'SIGCONT');
+  if (resume) for (const p of seen) signalQuietly(p, 'SIGCONT');
 }
 
 function signalQuietly(pid: number, signal: NodeJS.Signals): void {
