@@ -7,7 +7,6 @@
 // before NOTICE is a failure; a console that stays silent is a deadline error naming what was awaited.
 import type { Box } from '../box/box.ts';
 import type { Console, ExpectOptions, ExpectResult } from '../console/console.ts';
-import { login } from '../console/login.ts';
 import { BoxError } from '../errors.ts';
 import { withTimeout } from '../util/deadline.ts';
 import type { Profile } from '../profile/schema.ts';
@@ -22,6 +21,7 @@ import {
   NOTICE_POWEROFF,
   NOTICE_REBOOT,
 } from './eve-installer-lines.ts';
+import { bootToShell } from './boot-to-shell.ts';
 import type { StepLog } from './steps.ts';
 
 export interface InstallOptions {
@@ -91,13 +91,16 @@ export async function installRelease(box: Box, o: InstallOptions): Promise<Insta
       } else await box.power.off();
     });
     await steps.step('detach the installer', () => box.detachInstaller());
+    // Only what the installed system prints counts from here (the installer may show a banner too).
+    con.discard();
     await steps.step('power on from the installed disk', () => box.power.on());
   } else {
     // NOTICE: reboot. The box boots its disk by itself (the installer media comes first only while attached).
     await steps.step('detach the installer', () => box.detachInstaller());
+    con.discard();
   }
   await steps.step('installed system reaches a console shell', () =>
-    login(con, { timeout: d.boot * 1000, user: profile.console.login.user }),
+    bootToShell(con, { timeout: d.boot * 1000, user: profile.console.login.user }),
   );
   const eveRelease = await steps.step('EVE release on the box matches', async () => {
     const r = await new ConsoleShell(con).run('cat /run/eve-release', { timeout: 30_000 });

@@ -1,0 +1,40 @@
+// The fixture EVE release for tests (built by `npm run fixtures` from Debian packages, cached in .cache/fixtures),
+// and profile variants written to a temp folder for the bad-input cases.
+import { execa } from 'execa';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let built: Promise<string> | undefined;
+
+/** The release directory, building the fixture release first if it is missing or stale. */
+export function fixtureRelease(): Promise<string> {
+  built ??= execa(path.join(repoRoot, 'node_modules', '.bin', 'tsx'), [path.join(repoRoot, 'tools', 'fixtures.ts')], {
+    cwd: repoRoot,
+    timeout: 1_500_000,
+    stderr: 'inherit',
+  }).then((r) => r.stdout.trim().split('\n').pop()!.trim());
+  return built;
+}
+
+/** Write a copy of a profile with text replacements; returns its path. */
+export function profileVariant(base: string, name: string, edits: Array<[string | RegExp, string]>): string {
+  let text = fs.readFileSync(path.join(repoRoot, 'hardware-profiles', base), 'utf8');
+  for (const [from, to] of edits) {
+    const before = text;
+    text = text.replace(from, to);
+    if (text === before) throw new Error(`profile edit ${String(from)} changed nothing in ${base}`);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-profile-'));
+  const file = path.join(dir, `${name}.yaml`);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+/** Run the CLI as a user would; never throws on a non-zero exit. */
+export function eveQual(args: string[], opts: { timeout?: number } = {}) {
+  return execa(path.join(repoRoot, 'bin', 'eve-qual'), args, { cwd: repoRoot, reject: false, all: true, timeout: opts.timeout ?? 900_000 });
+}
