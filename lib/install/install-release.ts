@@ -7,7 +7,7 @@
 // before NOTICE is a failure; a console that stays silent is a deadline error naming what was awaited.
 import type { Box } from '../box/box.ts';
 import type { Console, ExpectOptions, ExpectResult } from '../console/console.ts';
-import { BoxError } from '../errors.ts';
+import { BoxError, LabError } from '../errors.ts';
 import { withTimeout } from '../util/deadline.ts';
 import type { Profile } from '../profile/schema.ts';
 import type { Release } from '../release/local-release.ts';
@@ -41,15 +41,26 @@ export interface InstallOutcome {
   ssh: SshShell;
 }
 
-/** Wait on the console, but fail at once if the box powers off meanwhile. */
-async function expectWhileOn(box: Box, con: Console, patterns: RegExp[], opts: ExpectOptions, offMeans: string): Promise<ExpectResult> {
+/**
+ * Wait on the console, but end at once if the box powers off meanwhile. A power-off after the installer showed
+ * itself is a box failure; one before that proves nothing about the box (we could not see it), so it is a lab error.
+ */
+async function expectWhileOn(
+  box: Box,
+  con: Console,
+  patterns: RegExp[],
+  opts: ExpectOptions,
+  offMeans: string,
+  offClass: 'box' | 'lab' = 'box',
+): Promise<ExpectResult> {
   const off = box.poweredOff();
   if (!off) return con.expect(patterns, opts);
   let settled = false;
   const watcher = off.then((how) => {
     if (settled) return;
-    const err = new BoxError(`${box.name} powered off ${offMeans} (QEMU ${how})`, { where: con.where, tail: con.tail() });
-    con.abortWait(err);
+    const msg = `${box.name} powered off ${offMeans} (QEMU ${how})`;
+    const details = { where: con.where, tail: con.tail() };
+    con.abortWait(offClass === 'box' ? new BoxError(msg, details) : new LabError(msg, details));
   });
   try {
     return await con.expect(patterns, opts);
@@ -69,7 +80,7 @@ export async function installRelease(box: Box, o: InstallOptions): Promise<Insta
   await steps.step('attach the installer', () => box.attachInstaller(o.image));
   await steps.step('power on into the installer', () => box.power.on());
   await steps.step('installer starts', () =>
-    expectWhileOn(box, con, [INSTALLER_STARTED], { ...fails, timeout: d.installerStart * 1000, awaited: "the installer's start line (EVE-OS installation started)" }, 'before the installer started'),
+    expectWhileOn(box, con, [INSTALLER_STARTED], { ...fails, timeout: d.installerStart * 1000, awaited: `the installer's start line (EVE-OS installation started) on the console: EVE writes it to the last console= (${profile.console.device} from console.device); GRUB output with nothing after it means the box's serial port is not ${profile.console.device}` }, `before its installer showed on the console: nothing from the installer reached console device ${profile.console.device} (console.device wrong?)`, 'lab'),
   );
   const disk = await steps.step('installer picks the target disk', async () => {
     const r = await expectWhileOn(box, con, [INSTALLING_ON], { ...fails, timeout: d.install * 1000, idleTimeout: d.installerIdle * 1000, awaited: 'the installer to name its target disk' }, 'before naming a target disk');

@@ -1,0 +1,73 @@
+// Install failures on the virtual box, through the CLI as a user meets them: the right exit code, the cause in
+// words, the console tail, and no stray process.
+import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { eveQual, fixtureRelease, profileVariant } from '../helpers/fixture-release.ts';
+
+function qemuCount(): number {
+  return fs.readdirSync('/proc').filter((d) => {
+    try {
+      return /^\d+$/.test(d) && /^qemu-system/.test(fs.readFileSync(`/proc/${d}/comm`, 'utf8')) && !/[ZX]/.test(fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(' ')[2]!);
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+describe('eve-qual install: failures on the virtual box', function () {
+  this.timeout(1_800_000);
+  let release: string;
+  let tmp: string;
+  let before0: number;
+  before(async () => {
+    release = await fixtureRelease();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-installfail-'));
+    before0 = qemuCount();
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  afterEach(() => expect(qemuCount(), 'a qemu process was left behind').to.be.at.most(before0));
+
+  it('no free disk: FATAL from the installer is a box failure (exit 1), reported within seconds of the line', async () => {
+    const profile = profileVariant('qemu-amd64.yaml', 'nodisk', [
+      ['  disk: vda\n', ''],
+      ['targetDisk: { sizeMb: 2048, bus: virtio }', 'targetDisk: null'],
+      [/  usb:\n.*\n/, ''],
+    ]);
+    const out = path.join(tmp, 'nodisk');
+    const r = await eveQual(['install', '--profile', profile, '--release', release, '--out', out]);
+    expect(r.exitCode, r.all).to.equal(1);
+    expect(r.all).to.contain("FATAL: didn't find a single free disk");
+    const con = fs.readFileSync(path.join(out, 'console', 'qemu-amd64.log'), 'utf8');
+    const fatalAt = Date.parse(/^(\S+) \| .*FATAL: didn't find a single free disk/m.exec(con)![1]!);
+    const steps = fs.readFileSync(path.join(out, 'steps.log'), 'utf8');
+    const failedAt = Date.parse(/^(\S+) failed installer picks the target disk/m.exec(steps)![1]!);
+    expect(failedAt - fatalAt).to.be.below(5000);
+  });
+
+  it('a profile naming the wrong serial port: a lab error (exit 3) naming console.device, with the console tail', async () => {
+    const profile = profileVariant('qemu-amd64.yaml', 'wrongport', [
+      ['device: ttyS0', 'device: ttyS1'],
+      ['installerStart: 180', 'installerStart: 60'],
+    ]);
+    const r = await eveQual(['install', '--profile', profile, '--release', release, '--out', path.join(tmp, 'wrongport')]);
+    expect(r.exitCode, r.all).to.equal(3);
+    // The installer runs on ttyS1 unseen and powers the box off, or the start deadline runs out: either way a lab error.
+    expect(r.all).to.match(/powered off before its installer showed on the console|timed out after 60 s waiting for the installer/);
+    expect(r.all).to.contain('ttyS1');
+    expect(r.all).to.contain('--- last console lines');
+    expect(r.all).to.contain('Boot 0.0.0-fixture-kvm-amd64-installer');
+  });
+
+  it('an installer that goes silent past the idle deadline (paused): exit 3, naming the silence', async () => {
+    const profile = profileVariant('qemu-amd64.yaml', 'silent', [
+      ['  disk: vda\n', '  disk: vda\n  extraArgs: [eve_pause_after_install]\n'],
+      ['deadlines: { installerStart: 180,', 'deadlines: { installerIdle: 20, installerStart: 180,'],
+    ]);
+    const r = await eveQual(['install', '--profile', profile, '--release', release, '--out', path.join(tmp, 'silent')]);
+    expect(r.exitCode, r.all).to.equal(3);
+    expect(r.all).to.match(/the console was silent for 2\d s/);
+    expect(r.all).to.contain('Pausing before');
+  });
+});
