@@ -7,19 +7,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # tool-or-file:debian-package, per task.
+need_fixtures=(
+  /bin/busybox:busybox-static mcopy:mtools mkfs.vfat:dosfstools sfdisk:fdisk cpio:cpio
+  grub-mkstandalone:grub-common zstd:zstd flock:util-linux
+)
+need_qemu=(
+  qemu-system-x86_64:qemu-system-x86 qemu-system-aarch64:qemu-system-arm
+  /usr/share/OVMF/OVMF_CODE_4M.fd:ovmf /usr/share/AAVMF/AAVMF_CODE.fd:qemu-efi-aarch64
+  swtpm:swtpm swtpm_setup:swtpm-tools ssh-keygen:openssh-client
+)
 need_test=(
-  /usr/sbin/sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client
-  socat:socat ser2net:ser2net
+  "${need_fixtures[@]}" "${need_qemu[@]}"
+  /usr/sbin/sshd:openssh-server ssh:openssh-client socat:socat ser2net:ser2net /usr/sbin/agetty:util-linux
+  /usr/bin/python3:python3 setpriv:util-linux
 )
 need_bench=("${need_test[@]}" /usr/lib/python3/dist-packages/pexpect:python3-pexpect)
-need_fixtures=(
-  qemu-system-x86_64:qemu-system-x86 qemu-system-aarch64:qemu-system-arm
-  /usr/share/OVMF/OVMF_CODE.fd:ovmf /usr/share/AAVMF/AAVMF_CODE.fd:qemu-efi-aarch64
-  swtpm:swtpm swtpm_setup:swtpm-tools
-  /bin/busybox:busybox-static mcopy:mtools mkfs.vfat:dosfstools sfdisk:fdisk cpio:cpio
-  grub-mkstandalone:grub-common /usr/lib/grub/x86_64-efi:grub-efi-amd64-bin zstd:zstd
-)
-need_demo=("${need_fixtures[@]}" ssh-keygen:openssh-client)
+need_demo=("${need_fixtures[@]}" "${need_qemu[@]}")
 
 missing=()
 for task in "$@"; do

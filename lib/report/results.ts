@@ -1,0 +1,91 @@
+// The results of one run: the seam between what runs on a box (install flow, suites) and what reads evidence
+// (results.json, JUnit, verdicts, HTML, diff). lib/report and lib/program work on these types alone and never
+// import a box, so verdicts can be computed anywhere from run directories.
+
+export const RESULTS_SCHEMA_VERSION = 1;
+
+/** pass: checked on the box and works. fail: the box was reached and the item is missing or broken. error: the lab
+ * or the harness could not check (not evidence against the hardware). skip: not declared, declined, or waived. */
+export type Outcome = 'pass' | 'fail' | 'error' | 'skip';
+
+export type SkipReason = 'not-declared' | 'operator' | 'waived' | 'not-run';
+
+/** Capabilities of ../shared/QUALIFICATION.md. */
+export type Capability =
+  | 'install'
+  | 'boot'
+  | 'console'
+  | 'remote-shell'
+  | 'ethernet'
+  | 'usb'
+  | 'watchdog'
+  | 'cellular'
+  | 'tpm'
+  | 'virtualization'
+  | 'storage'
+  | 'wifi'
+  | 'serial-ports'
+  | 'inventory';
+
+export interface Attachment {
+  name: string;
+  /** Relative to the run directory. */
+  path: string;
+}
+
+export interface Attempt {
+  outcome: Outcome;
+  message?: string;
+  durationMs: number;
+  consoleExcerpt?: string;
+}
+
+export interface TestResult {
+  /** Unique in the run: `<capability>/<check>`, e.g. `ethernet/eth1 has carrier`. */
+  id: string;
+  capability: Capability;
+  /** The check, as a sentence about the box. */
+  name: string;
+  /** The declared item checked (eth0, stick0, modem0), if any. */
+  item?: string;
+  outcome: Outcome;
+  /** Why it was skipped, or the error class of a failure/error (box, lab, bug, config). */
+  reason?: SkipReason | 'box' | 'lab' | 'bug' | 'config';
+  message?: string;
+  /** Waiver details when reason is `waived`. */
+  waiver?: { by: string; reason: string; until: string };
+  start: string;
+  durationMs: number;
+  /** Earlier attempts of a retried test (the last attempt is the test's own outcome). */
+  attempts: Attempt[];
+  consoleExcerpt?: string;
+  attachments: Attachment[];
+  /** What was read from the box to decide (values, never secrets). */
+  facts?: Record<string, unknown>;
+}
+
+export interface StepResult {
+  name: string;
+  start: string;
+  durationMs: number;
+  outcome: 'ok' | 'failed' | 'error';
+  detail?: string;
+}
+
+export interface RunResults {
+  schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  runId: string;
+  status: 'running' | 'finished' | 'interrupted' | 'crashed';
+  box: { name: string; vendor: string; model: string; arch: string; sample: string; kind: 'real' | 'virtual' };
+  release: { version: string; eveRelease: string; installer: string; sha256?: string };
+  operator: { organisation: string; role: 'owner' | 'partner' };
+  /** The level asked with --level, if any. */
+  level?: number;
+  evequal: { version: string; revision: string | null };
+  profile: { file: string; sha256: string };
+  start: string;
+  end?: string;
+  steps: StepResult[];
+  tests: TestResult[];
+  attachments: Attachment[];
+}
