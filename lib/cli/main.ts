@@ -55,7 +55,8 @@ async function loadCommands(): Promise<void> {
   if (commands.length) return;
   const { installCommand } = await import('./install-command.ts');
   const { profileCommand } = await import('./profile-command.ts');
-  commands.push(installCommand, profileCommand);
+  const { runCommand } = await import('./run-command.ts');
+  commands.push(runCommand, installCommand, profileCommand);
 }
 
 export async function main(argv: string[]): Promise<number> {

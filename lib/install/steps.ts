@@ -20,6 +20,7 @@ export class StepLog {
   constructor(
     file: string | null,
     private readonly progress: ProgressSink = () => undefined,
+    private readonly onRecord: (r: StepRecord) => void = () => undefined,
   ) {
     if (file) fs.mkdirSync(path.dirname(file), { recursive: true });
     this.fd = file ? fs.openSync(file, 'a') : null;
@@ -49,6 +50,7 @@ export class StepLog {
 
   private finish(r: StepRecord): void {
     this.records.push(r);
+    this.onRecord(r);
     const secs = (r.durationMs / 1000).toFixed(1);
     this.write(`${new Date().toISOString()} ${r.outcome} ${r.name} ${secs}s${r.detail ? ` ${r.detail}` : ''}\n`);
     this.progress(`${r.outcome === 'ok' ? '✔' : '✘'} ${r.name} (${secs} s)${r.detail ? `: ${r.detail}` : ''}`);

@@ -10,6 +10,9 @@ export type Outcome = 'pass' | 'fail' | 'error' | 'skip';
 
 export type SkipReason = 'not-declared' | 'operator' | 'waived' | 'not-run';
 
+export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'error', 'skip'];
+export const SKIP_REASONS: readonly SkipReason[] = ['not-declared', 'operator', 'waived', 'not-run'];
+
 /** Capabilities of ../shared/QUALIFICATION.md. */
 export type Capability =
   | 'install'
@@ -26,6 +29,24 @@ export type Capability =
   | 'wifi'
   | 'serial-ports'
   | 'inventory';
+
+/** In the order reports show them. */
+export const CAPABILITIES: readonly Capability[] = [
+  'install',
+  'boot',
+  'console',
+  'remote-shell',
+  'ethernet',
+  'usb',
+  'watchdog',
+  'cellular',
+  'tpm',
+  'virtualization',
+  'storage',
+  'wifi',
+  'serial-ports',
+  'inventory',
+];
 
 export interface Attachment {
   name: string;
@@ -88,4 +109,10 @@ export interface RunResults {
   steps: StepResult[];
   tests: TestResult[];
   attachments: Attachment[];
+  /** What the profile declares, per capability: the item names (eth0, stick0...), or [] for a capability without
+   * items (install, boot, the watchdog...). Level 2 and up need every declared item checked and working, so a run
+   * without this field cannot show more than level 1 (a verdict never guesses what was declared). */
+  declared?: Partial<Record<Capability, string[]>>;
+  /** The qualification program the run was planned against (its name), shown in JUnit properties. */
+  program?: string;
 }

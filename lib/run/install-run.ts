@@ -7,7 +7,7 @@ import type { Box } from '../box/box.ts';
 import { virtualBoxFromProfile } from '../box/virtual-box.ts';
 import { ConfigError } from '../errors.ts';
 import { installRelease, type InstallOutcome } from '../install/install-release.ts';
-import { StepLog, type ProgressSink } from '../install/steps.ts';
+import { StepLog, type ProgressSink, type StepRecord } from '../install/steps.ts';
 import { prepareInstaller } from '../media/prepare-installer.ts';
 import { loadProfile, type LoadedProfile } from '../profile/load.ts';
 import { resolveSecret } from '../profile/secret.ts';
@@ -24,6 +24,8 @@ export interface InstallRunOptions {
   out?: string;
   releaseVersion?: string;
   progress?: ProgressSink;
+  /** Every finished step (for results.json). */
+  onStep?: (r: StepRecord) => void;
 }
 
 export interface InstallRunResult {
@@ -56,12 +58,12 @@ export async function preflight(o: InstallRunOptions): Promise<{ loaded: LoadedP
 }
 
 /** Install; the caller owns the returned scope (close it to power off and release the box). */
-export async function runInstall(o: InstallRunOptions): Promise<InstallRunResult> {
-  const { loaded, release } = await preflight(o);
+export async function runInstall(o: InstallRunOptions, checked?: { loaded: LoadedProfile; release: Release }): Promise<InstallRunResult> {
+  const { loaded, release } = checked ?? (await preflight(o));
   const p = loaded.profile;
   const runDir = createRunDir(p.box.name, o.out);
   const scope = new Scope(`run on ${p.box.name}`);
-  const steps = new StepLog(runDir.stepsLog, o.progress);
+  const steps = new StepLog(runDir.stepsLog, o.progress, o.onStep);
   scope.defer('step log', () => steps.close());
   try {
     const key = p.ssh.key
@@ -90,7 +92,7 @@ export async function runInstall(o: InstallRunOptions): Promise<InstallRunResult
     return { runDir, loaded, release, steps, outcome, box, scope };
   } catch (e) {
     await scope.close();
-    throw Object.assign(e as Error, { runDir });
+    throw Object.assign(e as Error, { runDir, steps });
   }
 }
 

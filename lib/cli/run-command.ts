@@ -1,0 +1,76 @@
+// eve-qual run --profile FILE --release SRC [--level N] [--capability X] [--out DIR] [--sample SERIAL] [--operator ORG]
+import { ConfigError, ExitCode } from '../errors.ts';
+import { CAPABILITIES, type Capability } from '../report/results.ts';
+import { runQualification } from '../run/qualify-run.ts';
+import { parseCommandArgs, requireOption } from './args.ts';
+import type { Command } from './main.ts';
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'install a release on the box, run the suites of a level, write results.json and junit.xml',
+  usage: '--profile FILE --release SRC [--level N] [--capability X] [--out DIR] [--sample SERIAL] [--operator ORG] [--role owner|partner] [--no-install]',
+  async run(argv) {
+    const { values } = parseCommandArgs('run', argv, {
+      profile: { type: 'string' },
+      release: { type: 'string' },
+      level: { type: 'string' },
+      capability: { type: 'string' },
+      out: { type: 'string' },
+      sample: { type: 'string' },
+      operator: { type: 'string' },
+      role: { type: 'string' },
+      'release-version': { type: 'string' },
+      'no-install': { type: 'boolean' },
+    });
+    if (values.help) {
+      console.log(
+        [
+          `Usage: eve-qual run ${this.usage}`,
+          '',
+          'Installs the release (as eve-qual install does), then runs the capability suites the level needs',
+          '(level 1: basic I/O, Ethernet and USB; level 2 and up: every capability the profile declares), with',
+          'inventory first. Every result is written as it happens to <out>/results.json and <out>/junit.xml.',
+          '',
+          '  --level N          1 to 4 (default: every declared capability)',
+          `  --capability X     run one capability's suite (${CAPABILITIES.filter((c) => !['install', 'boot', 'console', 'remote-shell'].includes(c)).join(', ')})`,
+          '  --sample SERIAL    the serial number of this sample (default: the profile\'s box.sample)',
+          '  --operator ORG     the organisation running it; --role owner|partner (default partner)',
+          '',
+          'Exit codes: 0 every check passed, 1 a declared item is missing or broken, 2 bad input, 3 could not check.',
+        ].join('\n'),
+      );
+      return ExitCode.ok;
+    }
+    if (values['no-install']) throw new ConfigError('eve-qual run --no-install: virtual boxes are created fresh for each run, so they always install; real boxes arrive with the lab drivers');
+    let level: number | undefined;
+    if (values.level !== undefined) {
+      level = Number(values.level);
+      if (![1, 2, 3, 4].includes(level)) throw new ConfigError(`eve-qual run: --level must be 1, 2, 3 or 4 (got ${values.level})`);
+    }
+    const cap = values.capability as Capability | undefined;
+    if (cap && !CAPABILITIES.includes(cap)) throw new ConfigError(`eve-qual run: unknown capability ${cap} (one of ${CAPABILITIES.join(', ')})`);
+    const role = values.role;
+    if (role && role !== 'owner' && role !== 'partner') throw new ConfigError('eve-qual run: --role is owner or partner');
+    const { ALL_SUITES } = await import('../../suites/index.ts');
+    const r = await runQualification({
+      profileFile: requireOption('run', values.profile, 'profile'),
+      releaseSrc: requireOption('run', values.release, 'release'),
+      suites: ALL_SUITES,
+      progress: (l) => console.log(l),
+      ...(values.out ? { out: values.out } : {}),
+      ...(level ? { level } : {}),
+      ...(cap ? { capability: cap } : {}),
+      ...(values.sample ? { sample: values.sample } : {}),
+      ...(values.operator ? { operator: values.operator } : {}),
+      ...(role ? { role: role as 'owner' | 'partner' } : {}),
+      ...(values['release-version'] ? { releaseVersion: values['release-version'] } : {}),
+    });
+    const count = (o: string) => r.results.tests.filter((t) => t.outcome === o).length;
+    console.log(`\n${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('skip')} skipped`);
+    for (const t of r.results.tests.filter((x) => x.outcome === 'fail' || x.outcome === 'error')) {
+      console.log(`  ${t.outcome === 'fail' ? '✘' : '!'} ${t.capability}: ${t.name}: ${(t.message ?? '').split('\n')[0]}`);
+    }
+    console.log(`Results: ${r.runDir}/results.json, junit.xml`);
+    return r.exitCode;
+  },
+};

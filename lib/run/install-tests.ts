@@ -1,0 +1,45 @@
+// The install flow's own results: install, boot, console and remote shell are capabilities of their own
+// (QUALIFICATION.md), decided by the steps of the flow. A failed step fails (or errors) its capability; the
+// capabilities after it are skipped as not run.
+import type { StepRecord } from '../install/steps.ts';
+import type { Capability, TestResult } from '../report/results.ts';
+
+interface CapabilityCheck {
+  capability: Capability;
+  name: string;
+  steps: string[];
+}
+
+const CHECKS: CapabilityCheck[] = [
+  {
+    capability: 'install',
+    name: 'the installer runs to its NOTICE line',
+    steps: ['prepare installer media', 'power off the box', 'attach the installer', 'power on into the installer', 'installer starts', 'installer picks the target disk', 'box powers off after install', 'installation completes (NOTICE)'],
+  },
+  { capability: 'boot', name: 'the installed system boots from its disk', steps: ['power on from the installed disk', 'installed system reaches a console shell'] },
+  { capability: 'boot', name: 'the installed system runs the release installed', steps: ['EVE release on the box matches'] },
+  { capability: 'console', name: 'a root shell on the serial console', steps: ['installed system reaches a console shell'] },
+  { capability: 'remote-shell', name: 'SSH with the injected key', steps: ['SSH answers with the injected key'] },
+];
+
+export function installTests(records: StepRecord[], failure?: { message: string; errorClass?: string }): TestResult[] {
+  const byName = new Map(records.map((r) => [r.name, r]));
+  let broken = false;
+  return CHECKS.map((c) => {
+    const mine = c.steps.map((s) => byName.get(s)).filter((r): r is StepRecord => r !== undefined);
+    const bad = mine.find((r) => r.outcome !== 'ok');
+    const start = mine[0]?.start.toISOString() ?? new Date().toISOString();
+    const durationMs = mine.reduce((a, r) => a + r.durationMs, 0);
+    const base = { id: `${c.capability}/${c.name}`, capability: c.capability, name: c.name, start, durationMs, attempts: [], attachments: [] };
+    if (bad) {
+      broken = true;
+      const outcome = bad.outcome === 'failed' ? 'fail' : 'error';
+      return { ...base, outcome, reason: outcome === 'fail' ? 'box' : ((failure?.errorClass as TestResult['reason']) ?? 'lab'), message: `${bad.name}: ${failure?.message ?? bad.detail ?? ''}`.trim() };
+    }
+    // The last step of a check is the one that decides it; steps of the other NOTICE path may be absent.
+    if (broken || !byName.has(c.steps[c.steps.length - 1]!)) {
+      return { ...base, outcome: 'skip', reason: 'not-run', message: 'an earlier step of the install flow did not succeed' };
+    }
+    return { ...base, outcome: 'pass', facts: { steps: mine.map((r) => `${r.name} ${(r.durationMs / 1000).toFixed(1)} s`) } };
+  });
+}

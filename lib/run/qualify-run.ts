@@ -1,0 +1,136 @@
+// `eve-qual run`: one run on one box. Preflight (profile, release; exit 2 before anything is touched), the install
+// flow, then the suites of the asked level, every result written to results.json and junit.xml as it happens.
+// Exit: 0 all checked items work; 1 something declared is missing or broken; 3 something could not be checked.
+import fs from 'node:fs';
+import path from 'node:path';
+import { bootToShell } from '../install/boot-to-shell.ts';
+import type { ProgressSink, StepRecord } from '../install/steps.ts';
+import { EveQualError, ExitCode } from '../errors.ts';
+import { ResultsWriter } from '../report/results-writer.ts';
+import type { Capability, RunResults, TestResult } from '../report/results.ts';
+import { runSuites } from '../suite-runtime/run-suites.ts';
+import type { SuiteModule } from '../suite-runtime/suite-context.ts';
+import { gitRevision, packageVersion } from '../cli/version.ts';
+import { createRunDir } from './run-dir.ts';
+import { installTests } from './install-tests.ts';
+import { preflight, runInstall, type InstallRunResult } from './install-run.ts';
+import type { Profile } from '../profile/schema.ts';
+
+export interface QualifyRunOptions {
+  profileFile: string;
+  releaseSrc: string;
+  out?: string;
+  releaseVersion?: string;
+  level?: number;
+  capability?: Capability;
+  sample?: string;
+  operator?: string;
+  role?: 'owner' | 'partner';
+  progress?: ProgressSink;
+  /** The suite modules available (the CLI passes suites/index.ts's list). */
+  suites: SuiteModule[];
+}
+
+export interface QualifyRunResult {
+  runDir: string;
+  results: RunResults;
+  exitCode: number;
+}
+
+/** Which suites a level needs: level 1 is basic I/O (Ethernet, USB); level 2 and up, every declared capability. */
+export function suitesFor(all: SuiteModule[], level?: number, capability?: Capability): SuiteModule[] {
+  const inventory = all.filter((s) => s.capability === 'inventory');
+  if (capability) return [...inventory, ...all.filter((s) => s.capability === capability)];
+  if (level === 1) return all.filter((s) => ['inventory', 'ethernet', 'usb'].includes(s.capability));
+  return all;
+}
+
+/** What the profile declares per capability (the verdict needs it to know what "every declared item" is). */
+export function declaredBy(p: Profile): Partial<Record<Capability, string[]>> {
+  const hw = p.hardware;
+  const d: Partial<Record<Capability, string[]>> = { install: [], boot: [], console: [], 'remote-shell': [] };
+  if (hw.ethernet.length) d.ethernet = hw.ethernet.map((e) => e.name);
+  if (hw.usb.length) d.usb = hw.usb.map((u) => u.name);
+  if (hw.watchdog) d.watchdog = [];
+  if (hw.cellular.length) d.cellular = hw.cellular.map((c) => c.name);
+  if (hw.tpm) d.tpm = [];
+  if (hw.virtualization) d.virtualization = [];
+  if (hw.storage.length) d.storage = hw.storage.map((s) => s.name);
+  return d;
+}
+
+function exitFor(tests: TestResult[]): number {
+  if (tests.some((t) => t.outcome === 'fail')) return ExitCode.failed;
+  if (tests.some((t) => t.outcome === 'error')) return ExitCode.lab;
+  return ExitCode.ok;
+}
+
+export async function runQualification(o: QualifyRunOptions): Promise<QualifyRunResult> {
+  const checked = await preflight(o);
+  const p = checked.loaded.profile;
+  const runDir = createRunDir(p.box.name, o.out);
+  const started = new Date();
+  const writer = new ResultsWriter(runDir.root, {
+    runId: `${started.toISOString()}-${p.box.name}`,
+    box: { name: p.box.name, vendor: p.box.vendor, model: p.box.model, arch: p.box.arch, sample: o.sample ?? p.box.sample ?? p.box.name, kind: p.box.kind },
+    release: { version: checked.release.version, eveRelease: checked.release.expectedEveRelease, installer: checked.release.installer.file, ...(checked.release.sha256 ? { sha256: checked.release.sha256 } : {}) },
+    operator: { organisation: o.operator ?? 'unknown', role: o.role ?? 'partner' },
+    ...(o.level !== undefined ? { level: o.level } : {}),
+    evequal: { version: packageVersion(), revision: gitRevision() },
+    profile: { file: path.relative(process.cwd(), path.resolve(o.profileFile)), sha256: checked.loaded.source },
+    start: started.toISOString(),
+    declared: declaredBy(p),
+  });
+  const records: StepRecord[] = [];
+  const onStep = (r: StepRecord) => {
+    records.push(r);
+    writer.addStep({ name: r.name, start: r.start.toISOString(), durationMs: r.durationMs, outcome: r.outcome, ...(r.detail ? { detail: r.detail } : {}) });
+  };
+  const attachLogs = () => {
+    for (const [name, file] of [['console log', runDir.consoleLog], ['steps', runDir.stepsLog]] as const) {
+      if (fs.existsSync(file)) writer.addAttachment({ name, path: path.relative(runDir.root, file) });
+    }
+  };
+  let inst: InstallRunResult;
+  try {
+    inst = await runInstall({ ...o, out: runDir.root, onStep }, checked);
+  } catch (e) {
+    const err = e as Error & { errorClass?: string };
+    for (const t of installTests(records, { message: err instanceof EveQualError ? err.describe() : err.message, ...(err.errorClass ? { errorClass: err.errorClass } : {}) })) writer.addTest(t);
+    attachLogs();
+    writer.finish('finished');
+    const results = writer.results;
+    return { runDir: runDir.root, results, exitCode: exitFor(results.tests) };
+  }
+  try {
+    for (const t of installTests(records)) writer.addTest(t);
+    o.progress?.('▶ suites');
+    const ssh = inst.outcome.ssh;
+    await runSuites({
+      ctx: {
+        profile: p,
+        box: inst.box,
+        shell: ssh,
+        console: inst.box.console,
+        runDir: runDir.root,
+        reconnect: async (ms) => {
+          await bootToShell(inst.box.console, { timeout: ms, user: p.console.login.user });
+          await ssh.waitReady({ timeout: ms });
+        },
+      },
+      modules: suitesFor(o.suites, o.level, o.capability),
+      onTest: (t) => writer.addTest(t),
+      ...(o.progress ? { progress: o.progress } : {}),
+    });
+    attachLogs();
+    writer.finish('finished');
+  } catch (e) {
+    attachLogs();
+    writer.finish('crashed');
+    throw e;
+  } finally {
+    await inst.scope.close();
+  }
+  const results = writer.results;
+  return { runDir: runDir.root, results, exitCode: exitFor(results.tests) };
+}

@@ -1,0 +1,59 @@
+// What a suite test is handed: the box (the fixture, in the spirit of Playwright Test's fixtures), a shell on it,
+// its console, the profile that says what it declares, and ways to record evidence. Suites never read the profile
+// to decide a pass: every pass is a fact read from the box.
+import type { Box } from '../box/box.ts';
+import type { Console } from '../console/console.ts';
+import type { Profile } from '../profile/schema.ts';
+import type { Capability } from '../report/results.ts';
+import type { Shell } from '../shell/shell.ts';
+import { pause } from '../util/deadline.ts';
+
+export interface SuiteContext {
+  profile: Profile;
+  box: Box;
+  /** A shell on the box (SSH once the install flow reached it). */
+  shell: Shell;
+  console: Console;
+  /** The run directory (attachments are written under it). */
+  runDir: string;
+  /** Record a fact read from the box, attached to the current test's result. */
+  fact(key: string, value: unknown): void;
+  /** Save a file under the run directory (inventory/...) and attach it to the current test. */
+  attach(name: string, relPath: string, content: string | Buffer): void;
+  /** Re-establish the shell after the box rebooted (the watchdog test). */
+  reconnect(timeoutMs: number): Promise<void>;
+}
+
+/** The mocha BDD functions, handed to suites explicitly (no globals: eve-qual itself may run inside mocha). */
+export interface Bdd {
+  describe: Mocha.SuiteFunction;
+  it: Mocha.TestFunction;
+  before: Mocha.HookFunction;
+  after: Mocha.HookFunction;
+  beforeEach: Mocha.HookFunction;
+  afterEach: Mocha.HookFunction;
+}
+
+export interface SuiteModule {
+  capability: Capability;
+  /** Register the capability's tests for this box (declared items known from ctx.profile). */
+  register(t: Bdd, ctx: SuiteContext): void;
+}
+
+/** Skip the current test because the profile does not declare the item (reason not-declared). */
+export function notDeclared(test: Mocha.Context, what: string): never {
+  (test.test as (Mocha.Runnable & { skipReason?: string }) | undefined)!.skipReason = `not-declared: ${what}`;
+  test.skip();
+}
+
+/** Poll a condition on the box until it holds or the deadline passes; returns the last value read. */
+export async function pollBox<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, everyMs = 1000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let v = await read();
+  while (!ok(v) && Date.now() < until) {
+    // The box has no way to tell us; polling at a modest rate is the event source here.
+    await pause(Math.min(everyMs, Math.max(0, until - Date.now())));
+    v = await read();
+  }
+  return v;
+}

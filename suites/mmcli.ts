@@ -1,0 +1,65 @@
+// Reading ModemManager's JSON (`mmcli -J`): the few fields a qualification decides on.
+
+export interface ModemStatus {
+  state: string;
+  failedReason: string | null;
+  sim: string | null;
+  registration: string | null;
+  operator: string | null;
+  accessTech: string[];
+  bearers: string[];
+  ports: string[];
+  model: string | null;
+}
+
+export interface BearerStatus {
+  path: string;
+  connected: boolean;
+  interface: string | null;
+  ipv4: string | null;
+}
+
+const none = (v: unknown): string | null => (typeof v === 'string' && v !== '--' && v !== '' ? v : null);
+
+function parse(text: string, what: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new Error(`mmcli ${what} did not print JSON: ${text.slice(0, 200)}`);
+  }
+}
+
+export function modemPaths(text: string): string[] {
+  const j = parse(text, '-L -J');
+  const list = j['modem-list'];
+  return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
+}
+
+export function modemStatus(text: string): ModemStatus {
+  const m = (parse(text, '-m -J').modem ?? {}) as Record<string, Record<string, unknown>>;
+  const g = m.generic ?? {};
+  const g3 = m['3gpp'] ?? {};
+  return {
+    state: String(g.state ?? 'unknown'),
+    failedReason: none(g['state-failed-reason']),
+    sim: none(g.sim),
+    registration: none(g3['registration-state']),
+    operator: none(g3['operator-name']),
+    accessTech: Array.isArray(g['access-technologies']) ? (g['access-technologies'] as string[]) : [],
+    bearers: Array.isArray(g.bearers) ? (g.bearers as string[]) : [],
+    ports: Array.isArray(g.ports) ? (g.ports as string[]) : [],
+    model: none(g.model),
+  };
+}
+
+export function bearerStatus(text: string): BearerStatus {
+  const b = (parse(text, '-b -J').bearer ?? {}) as Record<string, Record<string, unknown> | string>;
+  const status = (b.status ?? {}) as Record<string, unknown>;
+  const v4 = (b['ipv4-config'] ?? {}) as Record<string, unknown>;
+  return {
+    path: String(b['dbus-path'] ?? ''),
+    connected: status.connected === 'yes',
+    interface: none(status.interface),
+    ipv4: none(v4.address),
+  };
+}
