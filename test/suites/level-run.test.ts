@@ -1,0 +1,97 @@
+// The level suites on the virtual box, through `eve-qual run` as a user runs it: the full suite passes when the
+// profile matches the VM; with seeded defects (the VM lacks or breaks declared hardware) exactly the affected tests
+// fail and the rest pass. The JUnit of these real runs is checked against the schema.
+import { expect } from 'chai';
+import { execa } from 'execa';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RunResults } from '../../lib/report/results.ts';
+import { eveQual, fixtureRelease, profileVariant, repoRoot } from '../helpers/fixture-release.ts';
+
+const XSD = path.join(repoRoot, 'schemas', 'junit-10.xsd');
+
+function outcomes(r: RunResults): Record<string, string> {
+  return Object.fromEntries(r.tests.map((t) => [t.id, t.outcome]));
+}
+
+async function validJUnit(file: string): Promise<void> {
+  const xsd = fs.existsSync(XSD) ? XSD : path.join(repoRoot, '..', 'shared', 'schemas', 'junit-10.xsd');
+  const r = await execa('xmllint', ['--noout', '--schema', xsd, file], { reject: false, all: true });
+  expect(r.exitCode, r.all).to.equal(0);
+}
+
+describe('eve-qual run on the virtual box (level suites)', function () {
+  this.timeout(1_800_000);
+  let release: string;
+  let tmp: string;
+  before(async () => {
+    release = await fixtureRelease();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-level-'));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('passes every declared check when the profile matches the VM (level 2), with valid JUnit', async () => {
+    const out = path.join(tmp, 'matching');
+    const profile = profileVariant('qemu-amd64.yaml', 'matching', [['watchdog: { driver: i6300esb, timeoutSeconds: 30, marginSeconds: 90 }', 'watchdog: { driver: i6300esb, timeoutSeconds: 10, marginSeconds: 60 }']]);
+    const r = await eveQual(['run', '--profile', profile, '--release', release, '--level', '2', '--out', out, '--operator', 'LF Edge lab']);
+    expect(r.exitCode, r.all).to.equal(0);
+    const res = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
+    expect(res.status).to.equal('finished');
+    const o = outcomes(res);
+    for (const id of ['install/the installer runs to its NOTICE line', 'remote-shell/SSH with the injected key', 'ethernet/eth1: has an address by DHCP', 'usb/stick0: stores data (written, read back, sha256)', 'watchdog/watchdog: resets the box when no longer fed', 'tpm/tpm: answers with a SHA-256 PCR bank']) {
+      expect(o[id], id).to.equal('pass');
+    }
+    expect(o['cellular/cellular modems']).to.equal('skip');
+    expect(res.tests.find((t) => t.id === 'cellular/cellular modems')!.reason).to.equal('not-declared');
+    expect(Object.values(o).filter((x) => x === 'fail' || x === 'error')).to.deep.equal([]);
+    expect(fs.readdirSync(path.join(out, 'inventory'))).to.include('cpuinfo.txt');
+    await validJUnit(path.join(out, 'junit.xml'));
+  });
+
+  it('fails exactly the affected tests with seeded defects: a missing NIC, an absent USB stick, a watchdog that never resets', async () => {
+    const out = path.join(tmp, 'defects');
+    const profile = profileVariant('qemu-amd64.yaml', 'defects', [
+      ['watchdog: { driver: i6300esb, timeoutSeconds: 30, marginSeconds: 90 }', 'watchdog: { driver: i6300esb, timeoutSeconds: 10, marginSeconds: 30 }'],
+      ['  defects: []', '  defects:\n    - { omit: ethernet.eth1 }\n    - { omit: usb.stick0 }\n    - { watchdogNeverResets: true }'],
+    ]);
+    const r = await eveQual(['run', '--profile', profile, '--release', release, '--level', '2', '--out', out]);
+    expect(r.exitCode, r.all).to.equal(1);
+    const res = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
+    const failed = res.tests.filter((t) => t.outcome === 'fail').map((t) => t.id).sort();
+    expect(failed).to.deep.equal(
+      [
+        'ethernet/eth1: present',
+        'ethernet/eth1: has carrier',
+        'ethernet/eth1: has an address by DHCP',
+        'usb/stick0: enumerates',
+        'usb/stick0: stores data (written, read back, sha256)',
+        'watchdog/watchdog: resets the box when no longer fed',
+      ].sort(),
+    );
+    expect(res.tests.filter((t) => t.outcome === 'error')).to.deep.equal([]);
+    const o = outcomes(res);
+    for (const id of ['ethernet/eth0: reaches 10.0.2.2', 'tpm/tpm: TPM 2.0 present (/dev/tpmrm0)', 'watchdog/watchdog: /dev/watchdog present with driver i6300esb', 'storage/disk0: present as /dev/vda with 2 GB']) {
+      expect(o[id], id).to.equal('pass');
+    }
+    const wd = res.tests.find((t) => t.id === 'watchdog/watchdog: resets the box when no longer fed')!;
+    expect(wd.message).to.match(/did not reset within 40 s/);
+    await validJUnit(path.join(out, 'junit.xml'));
+  });
+
+  it('fails the watchdog checks when a declared watchdog is absent', async () => {
+    const out = path.join(tmp, 'nowatchdog');
+    const profile = profileVariant('qemu-amd64.yaml', 'nowatchdog', [
+      ['watchdog: { driver: i6300esb, timeoutSeconds: 30, marginSeconds: 90 }', 'watchdog: { driver: i6300esb, timeoutSeconds: 10, marginSeconds: 30 }'],
+      ['  defects: []', '  defects:\n    - { omit: watchdog }'],
+    ]);
+    const r = await eveQual(['run', '--profile', profile, '--release', release, '--capability', 'watchdog', '--out', out]);
+    expect(r.exitCode, r.all).to.equal(1);
+    const res = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
+    const o = outcomes(res);
+    // q35 always has an iTCO timer: /dev/watchdog exists but is not the declared i6300esb.
+    expect(o['watchdog/watchdog: /dev/watchdog present with driver i6300esb']).to.equal('fail');
+    expect(o['inventory/inventory: collected from the box']).to.equal('pass');
+    expect(o['remote-shell/SSH with the injected key']).to.equal('pass');
+  });
+});
