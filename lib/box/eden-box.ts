@@ -158,6 +158,8 @@ export class EdenBox implements Box {
   private readonly edenFile: string;
   private everStarted = false;
   private closed = false;
+  /** eden calls still running: close() ends them first (an `eden start` killed mid-install stops its installer). */
+  private readonly inFlight = new Set<ReturnType<typeof execa>>();
 
   constructor(readonly opts: EdenBoxOptions) {
     this.name = opts.name;
@@ -194,8 +196,8 @@ export class EdenBox implements Box {
 
   /**
    * Run `eden ARGS` in Eden's directory with a deadline. Rejects with a DeadlineError when it overruns (eden is
-   * killed), a ConfigError when eden cannot be run at all, a LabError when it exits non-zero; each with the last
-   * lines eden printed.
+   * killed), a ConfigError when eden cannot be run at all, a LabError when it exits non-zero or is killed (a
+   * BoxError with `failure: 'box'`, for calls whose failure is EVE's); each with the last lines eden printed.
    */
   async eden(args: string[], opts: { timeout: number; awaited?: string; failure?: 'lab' | 'box' }): Promise<EdenResult> {
     const line = `eden ${args.join(' ')}`;
@@ -222,7 +224,8 @@ export class EdenBox implements Box {
       partial = lines.pop() ?? '';
       for (const l of lines) this.opts.onOutput(l.replace(/\r$/, ''));
     });
-    const r = await proc;
+    this.inFlight.add(proc);
+    const r = await proc.finally(() => this.inFlight.delete(proc));
     if (partial && this.opts.onOutput) this.opts.onOutput(partial);
     const durationMs = Date.now() - t0;
     const shown = lastLines(output);
@@ -232,6 +235,9 @@ export class EdenBox implements Box {
         where: this.where,
         tail: this.console.tail(),
       });
+    }
+    if (r.exitCode === undefined && r.signal) {
+      throw new LabError(`${line} was killed (${r.signal}) in ${this.opts.cwd}:\n${shown}`, { where: this.where });
     }
     if (r.failed && r.exitCode === undefined) {
       const code = (r.cause as NodeJS.ErrnoException | undefined)?.code;
@@ -402,12 +408,17 @@ export class EdenBox implements Box {
     return { host: this.host, port: this.sshPort };
   }
 
-  /** `eden stop` if this box started EVE, then the console (and its log) closes. Idempotent. */
+  /**
+   * Ends eden calls still running (SIGTERM, then SIGKILL after 5 s), `eden stop` if this box started EVE, then the
+   * console (and its log) closes. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     let failure: unknown;
     try {
+      for (const p of this.inFlight) p.kill();
+      await Promise.allSettled([...this.inFlight]);
       if (this.everStarted) await this.stop();
     } catch (e) {
       failure = e;
