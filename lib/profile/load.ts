@@ -40,24 +40,29 @@ export interface LoadedProfile {
 
 type Path = Array<string | number>;
 
-/** The source position of the node at `p` (or of its deepest existing ancestor). */
+/**
+ * The source position of the node at `p`. For a field that is missing, the key of its parent (where the field
+ * belongs); for an unknown key, the key itself; otherwise the value.
+ */
 function positionOf(doc: Document, lc: LineCounter, p: Path, key?: string): { line: number; col: number } {
   let node: unknown = doc.contents;
   let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
+  let parentKey = offset;
   const steps: Path = key === undefined ? p : [...p, key];
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
     if (isMap(node)) {
       const pair = node.items.find((it) => (it.key as { value?: unknown } | null)?.value === step);
-      if (!pair) break;
-      // For an unknown key, point at the key itself; otherwise at the value.
-      const target = (i === steps.length - 1 && key !== undefined ? pair.key : pair.value ?? pair.key) as Node | null;
+      if (!pair) return lc.linePos(parentKey);
+      const keyNode = pair.key as Node | null;
+      const target = (i === steps.length - 1 && key !== undefined ? keyNode : ((pair.value as Node | null) ?? keyNode)) as Node | null;
       if (target?.range) offset = target.range[0];
+      if (keyNode?.range) parentKey = keyNode.range[0];
       node = pair.value;
     } else if (isSeq(node) && typeof step === 'number') {
       const item = node.items[step] as Node | undefined;
-      if (!item) break;
-      if (item.range) offset = item.range[0];
+      if (!item) return lc.linePos(parentKey);
+      if (item.range) offset = parentKey = item.range[0];
       node = item;
     } else break;
   }
