@@ -56,7 +56,13 @@ async function loadCommands(): Promise<void> {
   const { installCommand } = await import('./install-command.ts');
   const { profileCommand } = await import('./profile-command.ts');
   const { runCommand } = await import('./run-command.ts');
-  commands.push(runCommand, installCommand, profileCommand);
+  const { qualifyCommand } = await import('./qualify-command.ts');
+  const { reportCommand } = await import('./report-command.ts');
+  const { diffCommand } = await import('./diff-command.ts');
+  const { checkCommand } = await import('./check-command.ts');
+  const { powerCommand } = await import('./power-command.ts');
+  const { consoleCommand } = await import('./console-command.ts');
+  commands.push(runCommand, installCommand, profileCommand, qualifyCommand, reportCommand, diffCommand, checkCommand, powerCommand, consoleCommand);
 }
 
 export async function main(argv: string[]): Promise<number> {

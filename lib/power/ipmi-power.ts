@@ -2,7 +2,7 @@
 // status back, minimum off time) by SequencedPower. The reset button (`chassis power reset`) is there for callers
 // that want it; cycle() is off, minimum off time, on, which every BMC does the same way.
 import type { PowerState } from './power.ts';
-import { Ipmitool, type IpmiTarget } from './ipmitool.ts';
+import { Ipmitool, type IpmiTarget } from '../link/ipmitool.ts';
 import { SequencedPower, type PowerActions, type SequenceOptions } from './sequencing.ts';
 
 export interface IpmiPowerOptions extends IpmiTarget, SequenceOptions {

@@ -42,6 +42,16 @@ export const linkSchema = z.discriminatedUnion('type', [
     stderr: z.enum(['data', 'ignore']).optional(),
     ...linkTiming,
   }),
+  // Serial-over-LAN through the BMC; fields left out default to the IPMI power section's.
+  z.strictObject({
+    type: z.literal('ipmi-sol'),
+    host: z.string().min(1).optional(),
+    port: port.optional(),
+    user: z.string().optional(),
+    password: secretRefSchema.optional(),
+    onBusy: z.enum(['deactivate', 'fail']).optional(),
+    ...linkTiming,
+  }),
   // The virtual box provides its own console (a socket QEMU connects to).
   z.strictObject({ type: z.literal('virtual') }),
 ]);
@@ -89,6 +99,8 @@ const powerSchema = z.discriminatedUnion('type', [
     port: port.default(623),
     user: z.string(),
     password: secretRefSchema,
+    /** IPMI 2.0 cipher suite; by default 17 then 3 are tried. */
+    cipherSuite: z.number().int().min(0).max(17).optional(),
     minOffSeconds: seconds.optional(),
   }),
   z.strictObject({

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.ts';
+import { jsonErrorOffset } from './json-position.ts';
 import { RESULTS_SCHEMA_VERSION, type RunResults } from './results.ts';
 import { runResultsSchema } from './results-schema.ts';
 
@@ -47,9 +48,9 @@ export function readRun(dirOrFile: string): LoadedRun {
     data = JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    const at = pos ? lineCol(text, Number(pos[1])) : text.trim() === '' ? { line: 1, col: 1 } : null;
-    throw new ConfigError(`${file}${at ? `:${at.line}:${at.col}` : ''}: not valid JSON: ${text.trim() === '' ? 'empty file' : msg}`, { where: file });
+    const offset = jsonErrorOffset(text);
+    const at = lineCol(text, offset >= 0 ? offset : Number(/position (\d+)/.exec(msg)?.[1] ?? 0));
+    throw new ConfigError(`${file}:${at.line}:${at.col}: not valid JSON: ${text.trim() === '' ? 'empty file' : msg}`, { where: file });
   }
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof version === 'number' && version > RESULTS_SCHEMA_VERSION) {

@@ -96,12 +96,13 @@ const sameTest: Same<z.output<typeof testResultSchema>, TestResult> = true;
 void sameRun;
 void sameTest;
 
-export const RESULTS_SCHEMA_ID = 'https://github.com/lf-edge/eve-qual/schemas/results.schema.json';
+export const RESULTS_SCHEMA_ID = 'urn:eve-qual:results:1';
 
 /** The published JSON Schema (draft 2020-12) of results.json. */
 export function resultsJsonSchema(): Record<string, unknown> {
   const s = z.toJSONSchema(runResultsSchema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return { ...s, $id: RESULTS_SCHEMA_ID, title: 'eve-qual results.json' };
+  const { $schema, ...rest } = s;
+  return { $schema, $id: RESULTS_SCHEMA_ID, title: 'eve-qual results.json', ...rest };
 }
 
 export const resultsJsonSchemaFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'results.schema.json');

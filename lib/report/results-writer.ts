@@ -39,6 +39,11 @@ function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   throw new ResultsBug(`${what} does not fit the results schema: ${problems}`);
 }
 
+/** A step as the install flow's StepLog records it (start as a Date), as results.json holds it. */
+export function toStepResult(r: { name: string; start: Date; durationMs: number; outcome: StepResult['outcome']; detail?: string }): StepResult {
+  return { name: r.name, start: r.start.toISOString(), durationMs: r.durationMs, outcome: r.outcome, ...(r.detail !== undefined ? { detail: r.detail } : {}) };
+}
+
 export class ResultsWriter {
   readonly runDir: string;
   readonly resultsFile: string;

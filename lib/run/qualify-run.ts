@@ -11,6 +11,7 @@ import type { Capability, RunResults, TestResult } from '../report/results.ts';
 import { runSuites } from '../suite-runtime/run-suites.ts';
 import type { SuiteModule } from '../suite-runtime/suite-context.ts';
 import { gitRevision, packageVersion } from '../cli/version.ts';
+import { Scope } from '../util/scope.ts';
 import { createRunDir } from './run-dir.ts';
 import { installTests } from './install-tests.ts';
 import { preflight, runInstall, type InstallRunResult } from './install-run.ts';
@@ -81,6 +82,10 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
     start: started.toISOString(),
     declared: declaredBy(p),
   });
+  // Ctrl-C or SIGTERM: the box's scope (newer) is closed first, then this marks the run interrupted; every finished
+  // result is already on disk.
+  const resultsScope = new Scope(`results of ${p.box.name}`);
+  resultsScope.defer('mark interrupted', () => writer.finish('interrupted'));
   const records: StepRecord[] = [];
   const onStep = (r: StepRecord) => {
     records.push(r);
@@ -99,6 +104,7 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
     for (const t of installTests(records, { message: err instanceof EveQualError ? err.describe() : err.message, ...(err.errorClass ? { errorClass: err.errorClass } : {}) })) writer.addTest(t);
     attachLogs();
     writer.finish('finished');
+    await resultsScope.close();
     const results = writer.results;
     return { runDir: runDir.root, results, exitCode: exitFor(results.tests) };
   }
@@ -130,6 +136,7 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
     throw e;
   } finally {
     await inst.scope.close();
+    await resultsScope.close();
   }
   const results = writer.results;
   return { runDir: runDir.root, results, exitCode: exitFor(results.tests) };

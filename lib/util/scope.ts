@@ -56,9 +56,14 @@ export async function closeAllScopes(): Promise<void> {
 function hookSignals(): void {
   if (signalsHooked) return;
   signalsHooked = true;
+  let cleaning = false;
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      process.stderr.write(`\neve-qual: ${sig}, cleaning up...\n`);
+    // `on`, not `once`: execa's signal-exit re-raises the signal (killing us mid-cleanup) as soon as it is the last
+    // listener left. A second signal during cleanup exits at once.
+    process.on(sig, () => {
+      if (cleaning) process.exit(sig === 'SIGINT' ? 130 : 143);
+      cleaning = true;
+      process.stderr.write(`\neve-qual: ${sig}, cleaning up (again to force)...\n`);
       void closeAllScopes().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
     });
   }

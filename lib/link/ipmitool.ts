@@ -8,7 +8,7 @@
 import { execa } from 'execa';
 import fs from 'node:fs';
 import { ConfigError, LabError, formatMs } from '../errors.ts';
-import { redact } from './redact.ts';
+import { redact } from '../util/redact.ts';
 
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
 
@@ -59,6 +59,8 @@ export class Ipmitool {
   constructor(target: IpmiTarget) {
     if (target.cipherSuite !== undefined && !(Number.isInteger(target.cipherSuite) && target.cipherSuite >= 0 && target.cipherSuite <= 17))
       throw new ConfigError(`IPMI cipher suite must be 0 to 17 (got ${target.cipherSuite})`);
+    // IPMI v2 passwords are at most 20 bytes; a longer one can never authenticate, whatever the BMC says about it.
+    if (Buffer.byteLength(target.password) > 20) throw new ConfigError('IPMI passwords are at most 20 bytes (IPMI v2); this one is longer');
     this.#t = target;
     this.#suite = target.cipherSuite;
     this.where = ipmiWhere(target.host, target.port);
