@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { capabilitySchema } from '../report/results-schema.ts';
-import { loadYamlFile, parseYamlFile, type CrossCheck } from './yaml-file.ts';
+import { loadYamlFile, parseYamlFile, type CrossCheck } from '../util/yaml-file.ts';
 
 export const defaultProgramFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'suites', 'program.yaml');
 

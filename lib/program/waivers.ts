@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { capabilitySchema } from '../report/results-schema.ts';
 import type { Capability } from '../report/results.ts';
-import { loadYamlFile, parseYamlFile, type CrossCheck } from './yaml-file.ts';
+import { loadYamlFile, parseYamlFile, type CrossCheck } from '../util/yaml-file.ts';
 
 const day = z
   .string()

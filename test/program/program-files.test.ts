@@ -3,7 +3,7 @@ import { ConfigError } from '../../lib/errors.ts';
 import { defaultProgramFile, loadProgram, parseProgram } from '../../lib/program/program.ts';
 import { compareVersions, newestVersion } from '../../lib/program/versions.ts';
 import { findWaiver, parseWaivers, waiverExpired } from '../../lib/program/waivers.ts';
-import { DataFileError } from '../../lib/program/yaml-file.ts';
+import { DataFileError } from '../../lib/util/yaml-file.ts';
 
 function problems(fn: () => unknown): string[] {
   try {

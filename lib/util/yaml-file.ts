@@ -1,5 +1,5 @@
 // Load a YAML data file against a zod schema and report every problem at once as `file:line:col: path: message`,
-// with positions from the YAML source, as the profile loader does (lib/profile/load.ts). Used for the program
+// with positions from the YAML source, so an engineer jumps straight to the line. Used for profiles, the program
 // and the waivers file.
 import fs from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
@@ -24,22 +24,29 @@ export class DataFileError extends ConfigError {
   }
 }
 
+/**
+ * The source position of the node at `p`. For a field that is missing, the key of its parent (where the field
+ * belongs); for an unknown key, the key itself; otherwise the value.
+ */
 function positionOf(doc: Document, lc: LineCounter, p: DataPath, key?: string): { line: number; col: number } {
   let node: unknown = doc.contents;
   let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
+  let parentKey = offset;
   const steps: DataPath = key === undefined ? p : [...p, key];
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
     if (isMap(node)) {
       const pair = node.items.find((it) => (it.key as { value?: unknown } | null)?.value === step);
-      if (!pair) break;
-      const target = (i === steps.length - 1 && key !== undefined ? pair.key : (pair.value ?? pair.key)) as Node | null;
+      if (!pair) return lc.linePos(parentKey);
+      const keyNode = pair.key as Node | null;
+      const target = (i === steps.length - 1 && key !== undefined ? keyNode : ((pair.value as Node | null) ?? keyNode)) as Node | null;
       if (target?.range) offset = target.range[0];
+      if (keyNode?.range) parentKey = keyNode.range[0];
       node = pair.value;
     } else if (isSeq(node) && typeof step === 'number') {
       const item = node.items[step] as Node | undefined;
-      if (!item) break;
-      if (item.range) offset = item.range[0];
+      if (!item) return lc.linePos(parentKey);
+      if (item.range) offset = parentKey = item.range[0];
       node = item;
     } else break;
   }
