@@ -8,7 +8,7 @@ import type { Command } from './main.ts';
 export const runCommand: Command = {
   name: 'run',
   summary: 'install a release on the box, run the suites of a level, write results.json and junit.xml',
-  usage: '--profile FILE --release SRC [--level N] [--capability X] [--out DIR] [--sample SERIAL] [--operator ORG] [--role owner|partner] [--no-install]',
+  usage: '--profile FILE --release SRC [--level N] [--capability X] [--out DIR] [--sample SERIAL] [--operator ORG] [--role owner|partner] [--program FILE] [--no-install]',
   async run(argv) {
     const { values } = parseCommandArgs('run', argv, {
       profile: { type: 'string' },
@@ -21,6 +21,7 @@ export const runCommand: Command = {
       role: { type: 'string' },
       'release-version': { type: 'string' },
       'no-install': { type: 'boolean' },
+      program: { type: 'string' },
     });
     if (values.help) {
       console.log(
@@ -31,7 +32,8 @@ export const runCommand: Command = {
           '(level 1: basic I/O, Ethernet and USB; level 2 and up: every capability the profile declares), with',
           'inventory first. Every result is written as it happens to <out>/results.json and <out>/junit.xml.',
           '',
-          '  --level N          1 to 4 (default: every declared capability)',
+          '  --level N          1 to 4: the suites the program requires for that level (default: every suite)',
+          '  --program FILE     the program (default suites/program.yaml)',
           `  --capability X     run one capability's suite (${CAPABILITIES.filter((c) => !['install', 'boot', 'console', 'remote-shell'].includes(c)).join(', ')})`,
           '  --sample SERIAL    the serial number of this sample (default: the profile\'s box.sample)',
           '  --operator ORG     the organisation running it; --role owner|partner (default partner)',
@@ -64,6 +66,7 @@ export const runCommand: Command = {
       ...(values.operator ? { operator: values.operator } : {}),
       ...(role ? { role: role as 'owner' | 'partner' } : {}),
       ...(values['release-version'] ? { releaseVersion: values['release-version'] } : {}),
+      ...(values.program ? { programFile: values.program } : {}),
     });
     const count = (o: string) => r.results.tests.filter((t) => t.outcome === o).length;
     console.log(`\n${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('skip')} skipped`);

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bootToShell } from '../install/boot-to-shell.ts';
 import type { ProgressSink, StepRecord } from '../install/steps.ts';
-import { EveQualError, ExitCode } from '../errors.ts';
+import { ConfigError, EveQualError, ExitCode } from '../errors.ts';
+import { loadProgram, type Program } from '../program/program.ts';
 import { ResultsWriter } from '../report/results-writer.ts';
 import type { Capability, RunResults, TestResult } from '../report/results.ts';
 import { runSuites } from '../suite-runtime/run-suites.ts';
@@ -28,6 +29,8 @@ export interface QualifyRunOptions {
   operator?: string;
   role?: 'owner' | 'partner';
   progress?: ProgressSink;
+  /** The program whose level decides which suites run (default suites/program.yaml). */
+  programFile?: string;
   /** The suite modules available (the CLI passes suites/index.ts's list). */
   suites: SuiteModule[];
 }
@@ -38,12 +41,19 @@ export interface QualifyRunResult {
   exitCode: number;
 }
 
-/** Which suites a level needs: level 1 is basic I/O (Ethernet, USB); level 2 and up, every declared capability. */
-export function suitesFor(all: SuiteModule[], level?: number, capability?: Capability): SuiteModule[] {
+/**
+ * Which suites to run: what the program's level requires (its capabilities; every suite when the level needs every
+ * declared item), one capability's, or all of them. Inventory always runs first.
+ */
+export function suitesFor(all: SuiteModule[], opts: { program: Program; level?: number; capability?: Capability }): SuiteModule[] {
   const inventory = all.filter((s) => s.capability === 'inventory');
-  if (capability) return [...inventory, ...all.filter((s) => s.capability === capability)];
-  if (level === 1) return all.filter((s) => ['inventory', 'ethernet', 'usb'].includes(s.capability));
-  return all;
+  if (opts.capability) return [...inventory, ...all.filter((s) => s.capability === opts.capability)];
+  if (opts.level === undefined) return all;
+  const lvl = opts.program.levels.find((l) => l.level === opts.level);
+  if (!lvl) throw new ConfigError(`the program "${opts.program.name}" has no level ${opts.level}`);
+  if (lvl.declared) return all;
+  const caps = new Set(Object.keys(lvl.capabilities));
+  return all.filter((s) => s.capability === 'inventory' || caps.has(s.capability));
 }
 
 /** What the profile declares per capability (the verdict needs it to know what "every declared item" is). */
@@ -67,6 +77,7 @@ function exitFor(tests: TestResult[]): number {
 }
 
 export async function runQualification(o: QualifyRunOptions): Promise<QualifyRunResult> {
+  const program = loadProgram(o.programFile);
   const checked = await preflight(o);
   const p = checked.loaded.profile;
   const runDir = createRunDir(p.box.name, o.out);
@@ -81,6 +92,7 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
     profile: { file: path.relative(process.cwd(), path.resolve(o.profileFile)), sha256: checked.loaded.source },
     start: started.toISOString(),
     declared: declaredBy(p),
+    program: program.name,
   });
   // Ctrl-C or SIGTERM: the box's scope (newer) is closed first, then this marks the run interrupted; every finished
   // result is already on disk.
@@ -124,7 +136,7 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
           await ssh.waitReady({ timeout: ms });
         },
       },
-      modules: suitesFor(o.suites, o.level, o.capability),
+      modules: suitesFor(o.suites, { program, ...(o.level !== undefined ? { level: o.level } : {}), ...(o.capability ? { capability: o.capability } : {}) }),
       onTest: (t) => writer.addTest(t),
       ...(o.progress ? { progress: o.progress } : {}),
     });
