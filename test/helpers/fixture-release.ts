@@ -20,6 +20,14 @@ export function fixtureRelease(): Promise<string> {
   return built;
 }
 
+let variantsDir: string | undefined;
+
+/** Remove the profile variants written by this test process (the root after hook calls it). */
+export function removeProfileVariants(): void {
+  if (variantsDir) fs.rmSync(variantsDir, { recursive: true, force: true });
+  variantsDir = undefined;
+}
+
 /** Write a copy of a profile with text replacements; returns its path. */
 export function profileVariant(base: string, name: string, edits: Array<[string | RegExp, string]>): string {
   let text = fs.readFileSync(path.join(repoRoot, 'hardware-profiles', base), 'utf8');
@@ -28,8 +36,8 @@ export function profileVariant(base: string, name: string, edits: Array<[string 
     text = text.replace(from, to);
     if (text === before) throw new Error(`profile edit ${String(from)} changed nothing in ${base}`);
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-profile-'));
-  const file = path.join(dir, `${name}.yaml`);
+  variantsDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'eq-profiles-'));
+  const file = path.join(fs.mkdtempSync(path.join(variantsDir, `${name}-`)), `${name}.yaml`);
   fs.writeFileSync(file, text);
   return file;
 }
