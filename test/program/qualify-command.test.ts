@@ -7,17 +7,8 @@ import { ConfigError } from '../../lib/errors.ts';
 import type { Verdict } from '../../lib/program/verdict.ts';
 import { defaultProgramFile } from '../../lib/program/program.ts';
 import { sampleRun, writeRunDir, type SampleRunOptions } from '../report/sample-results.ts';
+import { capture } from '../helpers/capture.ts';
 
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const orig = console.log;
-  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
-  try {
-    return { code: await fn(), out: lines.join('\n') };
-  } finally {
-    console.log = orig;
-  }
-}
 
 async function usageError(argv: string[]): Promise<string> {
   let err: unknown;

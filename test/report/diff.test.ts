@@ -7,17 +7,8 @@ import { ConfigError } from '../../lib/errors.ts';
 import { diffRuns, hasRegressions } from '../../lib/report/diff.ts';
 import type { RunResults } from '../../lib/report/results.ts';
 import { sampleRun, writeRunDir } from './sample-results.ts';
+import { capture } from '../helpers/capture.ts';
 
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const orig = console.log;
-  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
-  try {
-    return { code: await fn(), out: lines.join('\n') };
-  } finally {
-    console.log = orig;
-  }
-}
 
 describe('report: diff of two runs of the same box', () => {
   let tmp: string;

@@ -11,20 +11,11 @@ import { formatDuration } from '../../lib/report/html.ts';
 import type { RunResults } from '../../lib/report/results.ts';
 import { Chromium } from './chromium.ts';
 import { sampleRun, writeRunDir, type SampleRunOptions } from './sample-results.ts';
+import { capture } from '../helpers/capture.ts';
 
 /** Screenshots and the page stay here after the test, for a person to look at. */
 export const artifacts = path.join(os.tmpdir(), 'eve-qual-test-artifacts', 'report-html');
 
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const orig = console.log;
-  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
-  try {
-    return { code: await fn(), out: lines.join('\n') };
-  } finally {
-    console.log = orig;
-  }
-}
 
 const hostile = `\x1b[31mkernel: <script>alert("x")</script> & ]]> \x00 👨‍👩‍👧 panic\x1b[0m\n${'Z'.repeat(300_000)}\nlast line before the failure`;
 
