@@ -26,7 +26,7 @@ const planned: Array<[string, string]> = [
   ['diff', 'RUN_A RUN_B'],
   ['console', '--profile FILE'],
   ['power', 'on|off|cycle|status --profile FILE'],
-  ['release', 'fetch|verify SRC --arch ARCH [--dir DIR]'],
+  ['release', 'verify SRC --arch ARCH'],
 ];
 
 export function helpText(): string {
@@ -62,7 +62,8 @@ async function loadCommands(): Promise<void> {
   const { checkCommand } = await import('./check-command.ts');
   const { powerCommand } = await import('./power-command.ts');
   const { consoleCommand } = await import('./console-command.ts');
-  commands.push(runCommand, installCommand, profileCommand, qualifyCommand, reportCommand, diffCommand, checkCommand, powerCommand, consoleCommand);
+  const { releaseCommand } = await import('./release-command.ts');
+  commands.push(releaseCommand, runCommand, installCommand, profileCommand, qualifyCommand, reportCommand, diffCommand, checkCommand, powerCommand, consoleCommand);
 }
 
 export async function main(argv: string[]): Promise<number> {

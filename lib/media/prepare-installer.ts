@@ -44,6 +44,13 @@ export function configGrubCfg(profile: Profile, args: string[]): string {
   ].join('\n');
 }
 
+async function decompressZstd(source: string, target: string): Promise<void> {
+  const r = await execa('zstd', ['-d', '-q', '-f', '-o', target, source], { reject: false });
+  if (r.exitCode !== 0) {
+    throw new ConfigError(`cannot decompress ${source}: ${String(r.stderr || r.stdout || r.message || '').trim()} (is it a complete .zst? the zstd tool is in Debian's zstd package)`, { where: source });
+  }
+}
+
 async function mtools(tool: string, args: string[]): Promise<void> {
   const r = await execa(tool, args, { reject: false, env: { MTOOLS_SKIP_CHECK: '1' } });
   if (r.exitCode !== 0) throw new LabError(`${tool} ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`);
@@ -57,8 +64,10 @@ export async function prepareInstaller(
 ): Promise<PreparedInstaller> {
   fs.mkdirSync(workDir, { recursive: true });
   const image = path.join(workDir, 'installer.raw');
-  // copyFile keeps the source untouched (verified, shared between runs); the copy is ours to modify.
-  fs.copyFileSync(source, image);
+  // The source stays untouched (verified, shared between runs); the copy is ours to modify. EVE 17+ ships
+  // installer.raw.zst: decompressed as a stream, never held in memory.
+  if (source.endsWith('.zst')) await decompressZstd(source, image);
+  else fs.copyFileSync(source, image);
   let parts;
   try {
     parts = readGpt(image);
