@@ -1,7 +1,8 @@
 // What EVE's installer prints (pkg/installer/install in lf-edge/eve; ../shared/EVE-FACTS.md). Progress lines carry
 // a `YYYY-MM-DD HH:MM:SS : ` prefix; the NOTICE lines do not (stable since EVE 3.0).
 export const INSTALLER_STARTED = /EVE-OS installation started/;
-export const INSTALLING_ON = /Installing EVE-OS on device (\S+)/;
+// The whole line must have arrived: a chunk boundary inside the device name would otherwise match a prefix of it.
+export const INSTALLING_ON = /Installing EVE-OS on device (\S+)[ \t]*\r?\n/;
 export const INSTALL_COMPLETED = /EVE-OS installation completed, device will now (reboot|poweroff)/;
 export const NOTICE_REBOOT = /NOTICE: Device will now reboot\./;
 export const NOTICE_POWEROFF = /NOTICE: Device will now power off\. Remove the USB stick and power it back on to complete the installation\./;
