@@ -138,6 +138,8 @@ export class StreamBuffer {
   /** The line that `text` (a hit's `before` + matched text) ends on, completed with what has arrived after it. */
   static lineOf(before: string, matched: string, after: string): string {
     const start = before.lastIndexOf('\n') + 1;
+    const m = matched.indexOf('\n');
+    if (m >= 0) return before.slice(start) + matched.slice(0, m);
     const nl = after.indexOf('\n');
     return before.slice(start) + matched + (nl < 0 ? after : after.slice(0, nl));
   }

@@ -8,10 +8,13 @@ export const NOTICE_REBOOT = /NOTICE: Device will now reboot\./;
 export const NOTICE_POWEROFF = /NOTICE: Device will now power off\. Remove the USB stick and power it back on to complete the installation\./;
 export const PAUSE = /Pausing before (\S+)\. Entering shell\./;
 
-/** Lines that end an install at once: the installer failed (it still powers off about 10 s later). */
+/**
+ * Lines that end an install at once: the installer failed (it still powers off about 10 s later). Each waits for
+ * its line end, so the error carries the whole line however the console chunked it.
+ */
 export const INSTALL_FAILURES: RegExp[] = [
-  /FATAL: [^\n]*/,
-  /Installation failed\.[^\n]*/,
-  /ERROR: no rootfs\.img found[^\n]*/,
-  /Kernel panic - not syncing[^\n]*/,
+  /FATAL: [^\n]*\n/,
+  /Installation failed\.[^\n]*\n/,
+  /ERROR: no rootfs\.img found[^\n]*\n/,
+  /Kernel panic - not syncing[^\n]*\n/,
 ];

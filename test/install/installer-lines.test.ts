@@ -18,9 +18,10 @@ describe("EVE's installer lines under chunking", () => {
     const link = new MemoryLink();
     const con = new Console(link, { boxName: 'b' });
     const p = con.expect([INSTALLING_ON], { failPatterns: INSTALL_FAILURES, noDefaultFailPatterns: true });
-    link.feed("2026-11-24 22:41:20 : Installing EVE-OS on device \r\n2026-11-24 22:41:20 : FATAL: didn't find a single free disk\r\n");
+    link.feed("2026-11-24 22:41:20 : Installing EVE-OS on device \r\n2026-11-24 22:41:20 : FATAL: didn't find a sin");
+    link.feed('gle free disk\r\n');
     const err = await p.catch((e) => e);
-    expect(err.line).to.contain("FATAL: didn't find a single free disk");
+    expect(err.line).to.equal("2026-11-24 22:41:20 : FATAL: didn't find a single free disk");
   });
 
   it('matches the power-off NOTICE split across chunks', async () => {
