@@ -10,7 +10,6 @@ import { installRelease, type InstallOutcome } from '../install/install-release.
 import { StepLog, type ProgressSink, type StepRecord } from '../install/steps.ts';
 import { prepareInstaller } from '../media/prepare-installer.ts';
 import { loadProfile, type LoadedProfile } from '../profile/load.ts';
-import { resolveSecret } from '../profile/secret.ts';
 import { locateLocalRelease, verifyRelease, type Release } from '../release/local-release.ts';
 import type { HostKeyPolicy } from '../shell/host-key.ts';
 import { freeLoopbackPort } from '../util/ports.ts';
@@ -67,7 +66,7 @@ export async function runInstall(o: InstallRunOptions, checked?: { loaded: Loade
   scope.defer('step log', () => steps.close());
   try {
     const key = p.ssh.key
-      ? { privateKeyFile: resolveKeyFile(loaded), publicKey: publicKeyFor(loaded) }
+      ? labKey(loaded)
       : (() => {
           const k = createRunKey(`eve-qual@${p.box.name}`);
           scope.defer('run key', () => k.dispose());
@@ -96,19 +95,15 @@ export async function runInstall(o: InstallRunOptions, checked?: { loaded: Loade
   }
 }
 
-function resolveKeyFile(loaded: LoadedProfile): string {
+/** A lab key named by the profile: a private key file with its public half beside it (PATH.pub). */
+function labKey(loaded: LoadedProfile): { privateKeyFile: string; publicKey: string } {
   const ref = loaded.profile.ssh.key!;
-  if ('file' in ref) return path.resolve(loaded.dir, ref.file);
-  // A key in an environment variable: write it to a private file for ssh2.
-  const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'eq-key-'));
-  const file = path.join(dir, 'id');
-  fs.writeFileSync(file, resolveSecret(ref, 'ssh.key', loaded.dir) + '\n', { mode: 0o600 });
-  return file;
-}
-
-function publicKeyFor(loaded: LoadedProfile): string {
-  const file = resolveKeyFile(loaded);
-  const pub = `${file}.pub`;
+  if (!('file' in ref)) {
+    throw new ConfigError('ssh.key: give {file: PATH} (the private key; its public half must be PATH.pub), not an environment variable', { where: 'ssh.key' });
+  }
+  const privateKeyFile = path.resolve(loaded.dir, ref.file);
+  const pub = `${privateKeyFile}.pub`;
+  if (!fs.existsSync(privateKeyFile)) throw new ConfigError(`ssh.key: ${privateKeyFile} does not exist`, { where: 'ssh.key' });
   if (!fs.existsSync(pub)) throw new ConfigError(`ssh.key: ${pub} (the public half) is missing`, { where: 'ssh.key' });
-  return fs.readFileSync(pub, 'utf8').trim();
+  return { privateKeyFile, publicKey: fs.readFileSync(pub, 'utf8').trim() };
 }
