@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { QemuBox } from '../../lib/box/qemu-box.ts';
 import { Scope } from '../../lib/util/scope.ts';
+import { runningProcesses } from '../helpers/procs.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-runner-'));
 const scope = new Scope('runner');
@@ -12,13 +13,5 @@ const box = new QemuBox({ name: 'sigterm-box', arch: 'amd64', stateDir: dir, tpm
 scope.defer('box', () => box.close());
 scope.defer('state', () => fs.rmSync(dir, { recursive: true, force: true }));
 await box.powerOn();
-const pids = (name: string) =>
-  fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try {
-      return fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === name && fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(dir);
-    } catch {
-      return false;
-    }
-  });
-process.stdout.write(`READY qemu=${pids('qemu-system-x86')[0] ?? 0} swtpm=${pids('swtpm')[0] ?? 0}\n`);
+process.stdout.write(`READY qemu=${runningProcesses(/^qemu-system-x86$/, dir)[0] ?? 0} swtpm=${runningProcesses(/^swtpm$/, dir)[0] ?? 0}\n`);
 setInterval(() => undefined, 1 << 30);

@@ -10,33 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { QemuBox } from '../../lib/box/qemu-box.ts';
 import { qemuCommand } from '../../lib/box/qemu-machine.ts';
 import { DeadlineError } from '../../lib/errors.ts';
+import { alive, runningProcesses } from '../helpers/procs.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIRMWARE_LINE = /BdsDxe|UEFI Interactive Shell|Shell> /;
-
-/** Running (an exited process whose parent is gone stays a zombie until init reaps it: that is not running). */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) [ZX] /.test(stat);
-  } catch {
-    return false;
-  }
-}
-
-function pidsOf(name: string): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === name;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe('QEMU box life (amd64 firmware on the serial console)', function () {
   this.timeout(120_000);
@@ -58,7 +35,7 @@ describe('QEMU box life (amd64 firmware on the serial console)', function () {
     await box.console.expect(FIRMWARE_LINE, { timeout: 60_000 });
     expect(await box.runState()).to.equal('running');
     expect(await box.power.state()).to.equal('on');
-    expect(pidsOf('swtpm').length).to.be.greaterThan(0);
+    expect(runningProcesses(/^swtpm$/).length).to.be.greaterThan(0);
   });
 
   it('a hung box (QMP stop) is caught by a deadline that shows the last console lines', async () => {

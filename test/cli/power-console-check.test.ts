@@ -16,8 +16,7 @@ import { startSshd, type Sshd } from '../helpers/sshd.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const TSX = path.join(root, 'node_modules', '.bin', 'tsx');
-const RUNNER = path.join(root, 'test', 'lab', 'cli-runner.ts');
+const EVE_QUAL = path.join(root, 'bin', 'eve-qual');
 const SECRET = 'Bmc-s3cret-6502'; // ipmi_sim keeps passwords of up to 16 bytes
 
 function profileYaml(o: { bmcPort: number; consolePort: number; sshPort: number; passwordEnv?: string }): string {
@@ -46,7 +45,7 @@ describe('eve-qual power / console / check on a fixture box behind ipmi_sim (ser
   const outputs: string[] = [];
 
   const cli = async (args: string[], opts: { input?: string; env?: Record<string, string> } = {}) => {
-    const r = await execa(TSX, [RUNNER, ...args], {
+    const r = await execa(EVE_QUAL, [...args], {
       cwd: dir,
       reject: false,
       env: { EQ_TEST_BMC_PASSWORD: SECRET, ...opts.env },
@@ -103,7 +102,7 @@ describe('eve-qual power / console / check on a fixture box behind ipmi_sim (ser
     }
     expect(seen).to.match(/Shell> /);
     const log = path.join(dir, 'attach.log');
-    const proc = execa(TSX, [RUNNER, 'console', '--profile', profile, '--log', log], { cwd: dir, reject: false, env: { EQ_TEST_BMC_PASSWORD: SECRET }, stdin: 'pipe', timeout: 60_000 });
+    const proc = execa(EVE_QUAL, ['console', '--profile', profile, '--log', log], { cwd: dir, reject: false, env: { EQ_TEST_BMC_PASSWORD: SECRET }, stdin: 'pipe', timeout: 60_000 });
     let out = '';
     const waiters = new Set<() => void>();
     proc.stdout!.on('data', (d: Buffer) => {
@@ -216,7 +215,7 @@ describe('eve-qual power / console / check on a fixture box behind ipmi_sim (ser
 describe('eve-qual power / check on a virtual profile (the box exists only inside a run)', function () {
   this.timeout(60_000);
   const profile = path.join(root, 'hardware-profiles', 'qemu-amd64.yaml');
-  const run = (args: string[]) => execa(TSX, [RUNNER, ...args], { reject: false, stdin: 'ignore', timeout: 60_000 });
+  const run = (args: string[]) => execa(EVE_QUAL, [...args], { reject: false, stdin: 'ignore', timeout: 60_000 });
 
   it('check reports a healthy virtual box: QEMU, firmware, acceleration, swtpm ok; power off; exit 0', async () => {
     const r = await run(['check', '--profile', profile]);

@@ -11,8 +11,7 @@ import { login } from '../../lib/console/login.ts';
 import { DeadlineError } from '../../lib/errors.ts';
 import { createLink } from '../../lib/link/create-link.ts';
 import { ConsoleShell } from '../../lib/shell/console-shell.ts';
-import { pause } from '../../lib/util/deadline.ts';
-import { freePort, waitForPort } from '../helpers/net.ts';
+import { freePort, waitForListen } from '../helpers/net.ts';
 import { startPeer, type Peer } from '../helpers/peer.ts';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
@@ -26,21 +25,11 @@ async function serveTerminal(program: string, env: Record<string, string> = {}):
     `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`,
     `EXEC:${program},pty,setsid,ctty,stderr,sane`,
   ]);
-  await waitForPortWithoutConnecting(port);
+  // socat without fork accepts one connection: wait for the listener without using it up.
+  await waitForListen(port, peer);
   return { port, peer };
 }
 
-/** socat without fork accepts one connection: wait for the listener without using it up. */
-async function waitForPortWithoutConnecting(port: number): Promise<void> {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const tcp = fs.readFileSync('/proc/net/tcp', 'utf8');
-    if (tcp.split('\n').some((l) => l.includes(`:${hex} 00000000:0000 0A`))) return;
-    await pause(20);
-  }
-  throw new Error(`socat did not listen on ${port}`);
-}
 
 describe('console login and framed commands (real agetty autologin on a pty over TCP)', function () {
   this.timeout(60_000);

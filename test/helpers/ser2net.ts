@@ -7,9 +7,9 @@
 // - on SIGTERM it hangs up on its clients first and still accepts for a few milliseconds: a client that reconnects at
 //   once can be accepted by the dying server and reset right after;
 // - `-u` disables UUCP lock files (they would go to /var/lock), `-P` keeps the pid file out of /run.
-import { readFile, writeFile } from 'node:fs/promises';
+import { waitForListen } from './net.ts';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Deadline, pause } from '../../lib/util/deadline.ts';
 import { startPeer, type Peer } from './peer.ts';
 
 export type Ser2netAccepter = 'raw' | 'telnet' | 'rfc2217';
@@ -66,18 +66,4 @@ export async function startSer2net(opts: Ser2netOptions): Promise<Ser2net> {
   };
 }
 
-/** Wait until something listens on 127.0.0.1:port, without connecting to it. */
-export async function waitForListen(port: number, peer?: Peer, timeoutMs = 10_000): Promise<void> {
-  const deadline = new Deadline(timeoutMs);
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  let delay = 5;
-  for (;;) {
-    const table = await readFile('/proc/net/tcp', 'utf8');
-    // Columns: sl local_address rem_address st …; st 0A is LISTEN.
-    if (table.split('\n').some((l) => { const f = l.trim().split(/\s+/); return f[1] === local && f[3] === '0A'; })) return;
-    if (peer && peer.proc.exitCode !== null) throw new Error(`${peer.name} exited before listening on ${port}:\n${peer.output()}`);
-    if (deadline.expired()) throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms${peer ? `:\n${peer.output()}` : ''}`);
-    await pause(delay);
-    delay = Math.min(delay * 2, 100);
-  }
-}
+export { waitForListen };

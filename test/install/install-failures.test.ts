@@ -5,22 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { eveQual, fixtureRelease, profileVariant } from '../helpers/fixture-release.ts';
-
-/** QEMU processes still running for runs under `dir` (other tests or runs on the machine do not count). */
-function qemuCount(dir: string): number {
-  return fs.readdirSync('/proc').filter((d) => {
-    try {
-      return (
-        /^\d+$/.test(d) &&
-        /^qemu-system/.test(fs.readFileSync(`/proc/${d}/comm`, 'utf8')) &&
-        !/[ZX]/.test(fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(' ')[2]!) &&
-        fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(dir)
-      );
-    } catch {
-      return false;
-    }
-  }).length;
-}
+import { runningProcesses } from '../helpers/procs.ts';
 
 describe('eve-qual install: failures on the virtual box', function () {
   this.timeout(1_800_000);
@@ -31,7 +16,7 @@ describe('eve-qual install: failures on the virtual box', function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-installfail-'));
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-  afterEach(() => expect(qemuCount(tmp), 'a qemu process was left behind').to.equal(0));
+  afterEach(() => expect(runningProcesses(/^qemu-system/, tmp), 'a qemu process was left behind').to.deep.equal([]));
 
   it('no free disk: FATAL from the installer is a box failure (exit 1), reported within seconds of the line', async () => {
     const profile = profileVariant('qemu-amd64.yaml', 'nodisk', [

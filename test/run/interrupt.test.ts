@@ -7,21 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunResults } from '../../lib/report/results.ts';
 import { fixtureRelease, repoRoot } from '../helpers/fixture-release.ts';
-
-function running(name: RegExp, marker: string): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-        return name.test(fs.readFileSync(`/proc/${d}/comm`, 'utf8')) && !/^\d+ \(.*\) [ZX] /.test(stat) && fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(marker);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+import { runningProcesses } from '../helpers/procs.ts';
 
 describe('Ctrl-C during eve-qual run', function () {
   this.timeout(1_200_000);
@@ -48,7 +34,7 @@ describe('Ctrl-C during eve-qual run', function () {
         }
       });
     });
-    expect(running(/^qemu-system/, out).length).to.equal(1);
+    expect(runningProcesses(/^qemu-system/, out).length).to.equal(1);
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode, `signal ${r.signal}\n${r.all}`).to.equal(130);
@@ -58,7 +44,7 @@ describe('Ctrl-C during eve-qual run', function () {
     expect(ids).to.include('install/the installer runs to its NOTICE line');
     expect(ids).to.include('ethernet/eth0: present');
     expect(fs.readFileSync(path.join(out, 'junit.xml'), 'utf8')).to.match(/<\/testsuites>\s*$/);
-    expect(running(/^qemu-system/, out), 'qemu left running').to.deep.equal([]);
-    expect(running(/^swtpm/, out), 'swtpm left running').to.deep.equal([]);
+    expect(runningProcesses(/^qemu-system/, out), 'qemu left running').to.deep.equal([]);
+    expect(runningProcesses(/^swtpm/, out), 'swtpm left running').to.deep.equal([]);
   });
 });
