@@ -1,5 +1,6 @@
 // A run directory: everything one invocation on one box produces, laid out as the CLI contract says:
-// results.json, junit.xml, console/<box>.log, inventory/, steps.log (and media/ for the prepared installer).
+// results.json and junit.xml (named and written by lib/report's ResultsWriter), console/<box>.log, inventory/,
+// steps.log, and media/ and state/ for the prepared installer and a virtual box's disks.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -9,9 +10,6 @@ export interface RunDir {
   stepsLog: string;
   mediaDir: string;
   stateDir: string;
-  inventoryDir: string;
-  resultsFile: string;
-  junitFile: string;
 }
 
 function stamp(d: Date): string {
@@ -27,8 +25,5 @@ export function createRunDir(boxName: string, out?: string): RunDir {
     stepsLog: path.join(root, 'steps.log'),
     mediaDir: path.join(root, 'media'),
     stateDir: path.join(root, 'state'),
-    inventoryDir: path.join(root, 'inventory'),
-    resultsFile: path.join(root, 'results.json'),
-    junitFile: path.join(root, 'junit.xml'),
   };
 }
