@@ -17,6 +17,7 @@
 //                `eden start`), and the installer's lines reach eden's stdout, not the telnet console. So the
 //                console-watching install flow (lib/install) does not apply: use setup() + power.on() + onboard().
 // Every eden call has a deadline; a failed or overrun call raises an error that carries the call's last output lines.
+import type { InstallerMedia } from '../media/boot-media.ts';
 import { execa } from 'execa';
 import path from 'node:path';
 import { Console, type ConsoleOptions } from '../console/console.ts';
@@ -388,7 +389,8 @@ export class EdenBox implements Box {
   }
 
   /** Eden's own installer knob: the next `eden start` runs this (raw) installer before booting the disk. */
-  async attachInstaller(image: string): Promise<void> {
+  async attachInstaller(media: InstallerMedia): Promise<void> {
+    const image = media.image;
     const t = { timeout: this.timeouts.config };
     await this.eden(['config', 'set', this.context, '--key', 'eve.custom-installer.path', '--value', path.resolve(image)], t);
     await this.eden(['config', 'set', this.context, '--key', 'eve.custom-installer.format', '--value', 'raw'], t);

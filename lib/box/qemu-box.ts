@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Console, type ConsoleOptions } from '../console/console.ts';
 import { ConfigError, DeadlineError, LabError } from '../errors.ts';
 import { ListenLink } from '../link/listen-link.ts';
+import type { InstallerMedia } from '../media/boot-media.ts';
 import type { Power, PowerState } from '../power/power.ts';
 import { spawnManaged, type ManagedChild } from '../util/child.ts';
 import { Deadline, pause } from '../util/deadline.ts';
@@ -252,8 +253,8 @@ export class QemuBox extends EventEmitter<{ off: [reason: string]; qmp: [QmpEven
     };
   }
 
-  async attachInstaller(image: string): Promise<void> {
-    this.setDisks(withInstaller(this.disks, image, this.installerBus));
+  async attachInstaller(media: InstallerMedia): Promise<void> {
+    this.setDisks(withInstaller(this.disks, media.image, this.installerBus));
   }
 
   async detachInstaller(): Promise<void> {

@@ -6,6 +6,7 @@
 // A FATAL: / Installation failed / kernel panic line ends the install at once with the console excerpt; a power-off
 // before NOTICE is a failure; a console that stays silent is a deadline error naming what was awaited.
 import type { Box } from '../box/box.ts';
+import type { InstallerMedia } from '../media/boot-media.ts';
 import type { Console, ExpectOptions, ExpectResult } from '../console/console.ts';
 import { BoxError, LabError } from '../errors.ts';
 import { withTimeout } from '../util/deadline.ts';
@@ -27,8 +28,8 @@ import type { StepLog } from './steps.ts';
 export interface InstallOptions {
   profile: Profile;
   release: Release;
-  /** The prepared installer image (CONFIG written). */
-  image: string;
+  /** The prepared installer (CONFIG written) and what netboot methods need besides. */
+  media: InstallerMedia;
   /** Private key file matching the injected authorized_keys. */
   privateKeyFile: string;
   hostKey: HostKeyPolicy;
@@ -77,7 +78,7 @@ export async function installRelease(box: Box, o: InstallOptions): Promise<Insta
   const fails = { failPatterns: INSTALL_FAILURES, noDefaultFailPatterns: true };
 
   await steps.step('power off the box', () => box.power.off());
-  await steps.step('attach the installer', () => box.attachInstaller(o.image));
+  await steps.step('attach the installer', () => box.attachInstaller(o.media));
   await steps.step('power on into the installer', () => box.power.on());
   await steps.step('installer starts', () =>
     expectWhileOn(box, con, [INSTALLER_STARTED], { ...fails, timeout: d.installerStart * 1000, awaited: `the installer's start line (EVE-OS installation started) on the console: EVE writes it to the last console= (${profile.console.device} from console.device); GRUB output with nothing after it means the box's serial port is not ${profile.console.device}` }, `before its installer showed on the console: nothing from the installer reached console device ${profile.console.device} (console.device wrong?)`, 'lab'),

@@ -14,6 +14,8 @@ export interface PreparedInstaller {
   image: string;
   grubCfg: string;
   installerArgs: string[];
+  /** What the grub.cfg above adds to the kernel command line. */
+  kernelArgs: string[];
 }
 
 /** The installer options EVE reads from the kernel command line, derived from the profile. */
@@ -31,13 +33,22 @@ export function installerArgs(profile: Profile, opts: { rebootAfterInstall: bool
   return args;
 }
 
-export function configGrubCfg(profile: Profile, args: string[]): string {
+/** The console= arguments: the box's serial console last (EVE's installer writes to the last one). */
+export function consoleArgs(profile: Profile): string[] {
   const serial = `console=${profile.console.device},${profile.console.baud}`;
-  const tty0 = profile.box.arch === 'amd64' ? 'console=tty0 ' : '';
+  return profile.box.arch === 'amd64' ? ['console=tty0', serial] : [serial];
+}
+
+/** The kernel command line additions the CONFIG grub.cfg makes, for boot methods that bypass that partition. */
+export function installerKernelArgs(profile: Profile, args: string[]): string[] {
+  return [...consoleArgs(profile), 'getty', ...args];
+}
+
+export function configGrubCfg(profile: Profile, args: string[]): string {
   return [
     '# Written by eve-qual: serial console last (EVE routes installer output to the last console=),',
     '# a root getty on it, and the installer options for this box.',
-    `set_global dom0_console "${tty0}${serial}"`,
+    `set_global dom0_console "${consoleArgs(profile).join(' ')}"`,
     'set_getty',
     `set_global dom0_extra_args "$dom0_extra_args ${args.join(' ')} "`,
     '',
@@ -85,5 +96,5 @@ export async function prepareInstaller(
   fs.writeFileSync(grubFile, grubCfg);
   await mtools('mcopy', ['-o', '-i', target, keyFile, '::/authorized_keys']);
   await mtools('mcopy', ['-o', '-i', target, grubFile, '::/grub.cfg']);
-  return { image, grubCfg, installerArgs: args };
+  return { image, grubCfg, installerArgs: args, kernelArgs: installerKernelArgs(profile, args) };
 }

@@ -82,7 +82,7 @@ export async function runInstall(o: InstallRunOptions, checked?: { loaded: Loade
     const outcome = await installRelease(box, {
       profile: p,
       release,
-      image: prepared.image,
+      media: { image: prepared.image, kernelArgs: prepared.kernelArgs, releaseDir: release.dir, arch: p.box.arch },
       privateKeyFile: key.privateKeyFile,
       hostKey,
       steps,

@@ -158,7 +158,7 @@ describe('Eden box (stand-in eden): eden setup/start/onboard/status/stop on the 
   it('sets and clears Eden\'s installer knob for attach/detachInstaller (stand-in eden)', async () => {
     const get = async () =>
       (await box.eden(['config', 'get', 'default', '--key', 'eve.custom-installer.path'], { timeout: 30_000 })).output.trim();
-    await box.attachInstaller(path.join(dir, 'some-installer.raw'));
+    await box.attachInstaller({ image: path.join(dir, 'some-installer.raw'), kernelArgs: [], releaseDir: dir, arch: 'amd64' });
     expect(await get()).to.equal(path.join(dir, 'some-installer.raw'));
     await box.detachInstaller();
     expect(await get()).to.equal('');
