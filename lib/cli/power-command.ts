@@ -6,6 +6,7 @@ import { createPower } from '../power/create-power.ts';
 import type { Power } from '../power/power.ts';
 import { loadProfile } from '../profile/load.ts';
 import { parseCommandArgs, requireOption } from './args.ts';
+import { stdinPrompt } from './operator-prompt.ts';
 import type { Command } from './main.ts';
 
 const ACTIONS = ['on', 'off', 'cycle', 'status'] as const;
@@ -57,12 +58,7 @@ export const powerCommand: Command = {
       profileDir: loaded.dir,
       box: p.box.name,
       log: (line) => console.log(`  ${line}`),
-      prompt: async (msg) => {
-        if (!process.stdin.isTTY) throw new ConfigError(`${msg}: no operator at a terminal`);
-        process.stdout.write(`${msg} `);
-        await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
-        process.stdin.pause();
-      },
+      prompt: stdinPrompt(),
     });
     try {
       await act(action as Action, power, () => (values['no-confirm'] ? undefined : consoleLinkFor(loaded)), timeoutS * 1000, p.box.name);

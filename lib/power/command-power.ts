@@ -3,13 +3,10 @@
 // from known values ({box}, {sample}, {profileDir}...); an unknown one is a config error before anything runs.
 // A status command must print `on` or `off` (the first such word wins); without one, state() is `unknown`.
 // Each command has a deadline: a hanging relay script is killed and reported, as is a non-zero exit.
-import { execa } from 'execa';
-import fs from 'node:fs';
-import { ConfigError, LabError, formatMs } from '../errors.ts';
+import { LabError } from '../errors.ts';
+import { fillPlaceholders, runLabCommand } from '../util/lab-command.ts';
 import type { PowerState } from './power.ts';
 import { SequencedPower, type PowerActions, type SequenceOptions } from './sequencing.ts';
-
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
 
 export interface CommandPowerOptions extends SequenceOptions {
   on: readonly string[];
@@ -25,17 +22,7 @@ export interface CommandPowerOptions extends SequenceOptions {
   name?: string;
 }
 
-/** Fill {name} placeholders; unknown names are a ConfigError naming the field. */
-export function fillPlaceholders(argv: readonly string[], vars: Readonly<Record<string, string>>, field: string): string[] {
-  if (argv.length === 0 || !argv[0]) throw new ConfigError(`${field}: needs a command (an argv array)`);
-  return argv.map((arg) =>
-    arg.replace(/\{([A-Za-z][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-      const v = vars[name];
-      if (v === undefined) throw new ConfigError(`${field}: unknown placeholder {${name}} (known: ${Object.keys(vars).map((k) => `{${k}}`).join(', ')})`);
-      return v;
-    }),
-  );
-}
+export { fillPlaceholders };
 
 class CommandActions implements PowerActions {
   readonly where: string;
@@ -53,20 +40,8 @@ class CommandActions implements PowerActions {
     this.where = opts.name ?? `command:${this.#cmds.on[0]}`;
   }
 
-  async #run(which: 'on' | 'off' | 'status'): Promise<string> {
-    const argv = this.#cmds[which]!;
-    const ms = this.opts.commandTimeoutMs ?? 30_000;
-    const [file, args] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', ...argv]] : [argv[0]!, argv.slice(1)];
-    const r = await execa(file, args, { cwd: this.opts.cwd, reject: false, stdin: 'ignore', timeout: ms, killSignal: 'SIGKILL', cleanup: true });
-    const shown = argv.join(' ');
-    const said = (String(r.stderr ?? '').trim() || String(r.stdout ?? '').trim()).split('\n').at(-1) ?? '';
-    if (r.timedOut) throw new LabError(`${this.where}: power ${which} command \`${shown}\` did not finish within ${formatMs(ms)} (killed)`, { where: this.where });
-    const code = (r.cause as NodeJS.ErrnoException | undefined)?.code;
-    if (code === 'ENOENT' || (SETPRIV && r.exitCode === 127 && /No such file|failed to execute/.test(String(r.stderr))))
-      throw new LabError(`${this.where}: power ${which} command not found: ${argv[0]}`, { where: this.where });
-    if (r.exitCode !== 0)
-      throw new LabError(`${this.where}: power ${which} command \`${shown}\` ${r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`}${said ? `: ${said}` : ''}`, { where: this.where });
-    return String(r.stdout ?? '');
+  #run(which: 'on' | 'off' | 'status'): Promise<string> {
+    return runLabCommand(this.#cmds[which]!, { where: this.where, what: `power ${which}`, ...(this.opts.cwd ? { cwd: this.opts.cwd } : {}), timeoutMs: this.opts.commandTimeoutMs ?? 30_000 });
   }
 
   async requestOn(): Promise<void> {
