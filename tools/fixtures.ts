@@ -2,9 +2,10 @@
 // packages (kernel, busybox-static, dropbear, GRUB EFI, sfdisk), that eve-qual's own tests install and boot in QEMU.
 // Prints the release directory (.cache/fixtures/0.0.0-fixture/) on stdout; progress goes to stderr.
 //
-// The release is laid out and named as a real EVE release of the 15.3+ scheme: <arch>.kvm.generic.installer.raw and
-// <arch>.kvm.generic.sha256sums, version 0.0.0-fixture (/run/eve-release reads 0.0.0-fixture-kvm-<arch>). What the
-// images contain, and why, is in tools/fixtures/build.sh. An architecture is rebuilt only when its inputs change: the
+// The release is laid out and named as a real EVE release of the 15.3+ scheme: <arch>.kvm.generic.installer.raw,
+// <arch>.kvm.generic.installer-net.tar (the netboot set, for iPXE) and <arch>.kvm.generic.sha256sums, version
+// 0.0.0-fixture (/run/eve-release reads 0.0.0-fixture-kvm-<arch>). What the images contain, and why, is in
+// tools/fixtures/build.sh. An architecture is rebuilt only when its inputs change: the
 // Debian package versions apt-cache resolves (the kernel from the linux-image-<arch> metapackage) and the files under
 // tools/fixtures/.
 import { execFile, spawn } from 'node:child_process';
@@ -27,9 +28,9 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOOL_DIR = path.join(REPO, 'tools', 'fixtures');
 
 /** Asset names of one architecture, as an EVE 15.3+ release names them. */
-export function fixtureAssets(arch: FixtureArch): { installerRaw: string; sha256sums: string } {
+export function fixtureAssets(arch: FixtureArch): { installerRaw: string; installerNet: string; sha256sums: string } {
   const base = `${arch}.${FIXTURE_HV}.${FIXTURE_PLATFORM}`;
-  return { installerRaw: `${base}.installer.raw`, sha256sums: `${base}.sha256sums` };
+  return { installerRaw: `${base}.installer.raw`, installerNet: `${base}.installer-net.tar`, sha256sums: `${base}.sha256sums` };
 }
 
 /** What /etc/eve-release and /run/eve-release read on the fixture, as on EVE: <version>-<hv>-<arch>. */
@@ -188,6 +189,7 @@ function upToDate(cache: string, dir: string, arch: FixtureArch, key: string): b
     return (
       fs.readFileSync(stampFile(cache, arch), 'utf8').trim() === key &&
       fs.existsSync(path.join(dir, a.installerRaw)) &&
+      fs.existsSync(path.join(dir, a.installerNet)) &&
       fs.existsSync(path.join(dir, a.sha256sums))
     );
   } catch {

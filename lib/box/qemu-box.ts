@@ -16,7 +16,7 @@ import { Deadline, pause } from '../util/deadline.ts';
 import type { Box, SshEndpoint } from './box.ts';
 import { QmpClient, type QmpEvent } from './qmp.ts';
 import { withInstaller, withoutInstaller } from './installer-disks.ts';
-import { accelFor, findFirmware, qemuCommand, type Arch, type QemuDisk, type QemuMachine, type QemuNic, type QemuWatchdog } from './qemu-machine.ts';
+import { accelFor, findFirmware, qemuCommand, slirpGuestUrl, type Arch, type QemuDisk, type QemuMachine, type QemuNic, type QemuWatchdog } from './qemu-machine.ts';
 
 export interface QemuBoxOptions {
   name: string;
@@ -263,6 +263,35 @@ export class QemuBox extends EventEmitter<{ off: [reason: string]; qmp: [QmpEven
 
   /** How the installer image is attached: a USB stick (default) or a virtio disk. */
   installerBus: 'usb' | 'virtio' = 'usb';
+
+  /**
+   * Network boot from the next power-on: the first NIC's user network hands out `url` (an iPXE script on the runner,
+   * as the runner listens: loopback becomes 10.0.2.2 for the guest) as its DHCP boot file name, and the NIC boots
+   * first, through QEMU's iPXE option ROM (Debian's ipxe-qemu, found by QEMU itself) under OVMF. null: no boot file,
+   * and the NIC leaves the boot order (the disks boot). amd64 only: those ROMs carry x86 EFI drivers, which AAVMF
+   * cannot run.
+   */
+  netbootFrom(url: string | null): void {
+    const nic = this.opts.nics?.[0];
+    if (url === null) {
+      if (nic) {
+        delete nic.bootFile;
+        delete nic.bootIndex;
+      }
+      return;
+    }
+    if (this.opts.arch !== 'amd64') {
+      throw new ConfigError(`${this.name}: network boot of a virtual ${this.opts.arch} box is not supported (QEMU's iPXE option ROMs are x86 EFI only); use media: {type: virtual}`, { where: 'media.type' });
+    }
+    if (!nic) throw new ConfigError(`${this.name}: network boot needs a NIC (declare one under hardware.ethernet, not omitted by a defect)`, { where: 'hardware.ethernet' });
+    nic.bootFile = slirpGuestUrl(url);
+    nic.bootIndex = 0;
+  }
+
+  /** The boot file URL the guest is handed now (null: no network boot). */
+  get netbootUrl(): string | null {
+    return this.opts.nics?.[0]?.bootFile ?? null;
+  }
 
   poweredOff(): Promise<string> | null {
     const qemu = this.qemu;

@@ -24,6 +24,13 @@ export interface QemuNic {
   forwards?: Array<{ hostPort: number; guestPort: number }>;
   /** Link carrier at start (false: cable unplugged). */
   linkUp?: boolean;
+  /**
+   * Network boot: the boot file name this NIC's user network hands out by DHCP (an http:// URL, which the NIC's iPXE
+   * option ROM chains), as the guest reaches it (see slirpGuestUrl).
+   */
+  bootFile?: string;
+  /** The NIC's place in the firmware's boot order (0 before the disks: network boot first). */
+  bootIndex?: number;
 }
 
 export interface QemuWatchdog {
@@ -99,6 +106,23 @@ export function accelFor(arch: Arch): 'kvm' | 'tcg' {
   return accel;
 }
 
+/**
+ * A URL on the runner as a guest on QEMU user networking reaches it: the runner's loopback is 10.0.2.2 there (slirp's
+ * host address; fec0::2 for ::1); any other address is reached through slirp's NAT as it is.
+ */
+export function slirpGuestUrl(url: string): string {
+  const u = new URL(url);
+  const h = u.hostname.replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || /^127\./.test(h)) u.hostname = '10.0.2.2';
+  else if (h === '::1') u.hostname = '[fec0::2]';
+  return u.toString();
+}
+
+/** A value inside one QEMU -netdev/-device option list: commas are doubled. */
+function qemuOptValue(v: string): string {
+  return v.replace(/,/g, ',,');
+}
+
 export function qemuCommand(m: QemuMachine): { file: string; args: string[] } {
   const x86 = m.arch === 'amd64';
   const file = x86 ? 'qemu-system-x86_64' : 'qemu-system-aarch64';
@@ -137,8 +161,9 @@ export function qemuCommand(m: QemuMachine): { file: string; args: string[] } {
   }
   for (const n of m.nics) {
     const fwd = (n.forwards ?? []).map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join('');
-    a.push('-netdev', `user,id=${n.id}${fwd}`);
-    a.push('-device', `${n.model},netdev=${n.id}${n.mac ? `,mac=${n.mac}` : ''}`);
+    const boot = n.bootFile ? `,bootfile=${qemuOptValue(n.bootFile)}` : '';
+    a.push('-netdev', `user,id=${n.id}${fwd}${boot}`);
+    a.push('-device', `${n.model},netdev=${n.id}${n.mac ? `,mac=${n.mac}` : ''}${n.bootIndex !== undefined ? `,bootindex=${n.bootIndex}` : ''}`);
   }
   if (m.watchdog) {
     if (m.watchdog.model === 'i6300esb') a.push('-device', 'i6300esb');

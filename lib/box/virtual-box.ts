@@ -3,7 +3,13 @@
 // catch a missing NIC, an absent USB stick, or a watchdog that never resets the box.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Console } from '../console/console.ts';
+import { ConfigError } from '../errors.ts';
+import type { BootMedia, InstallerMedia } from '../media/boot-media.ts';
+import { IpxeHttpMedia } from '../media/ipxe-http-media.ts';
+import type { Power } from '../power/power.ts';
 import type { Profile } from '../profile/schema.ts';
+import type { Box, SshEndpoint } from './box.ts';
 import type { QemuDisk, QemuNic, QemuWatchdog } from './qemu-machine.ts';
 import { QemuBox } from './qemu-box.ts';
 
@@ -90,4 +96,81 @@ export function virtualBoxFromProfile(profile: Profile, opts: VirtualBoxOptions)
   });
   if (profile.media.type === 'virtual') box.installerBus = profile.media.bus;
   return box;
+}
+
+/** A boot media method that boots the box over the network from a script URL (ipxe-http). */
+export interface NetbootMedia extends BootMedia {
+  /** The URL of the script the box must chain, as the runner listens; set once attach has run. */
+  readonly scriptUrl: string | undefined;
+}
+
+/**
+ * A virtual box that netboots its installer (media ipxe-http): attach serves the release's netboot set (the media)
+ * and makes QEMU hand the script's URL to the first NIC by DHCP with that NIC first in the boot order; detach turns
+ * both off again, so the next power-on boots the disk. Everything else is the QemuBox's.
+ */
+export class NetbootVirtualBox implements Box {
+  readonly name: string;
+  #closed = false;
+
+  constructor(
+    readonly qemu: QemuBox,
+    readonly media: NetbootMedia,
+  ) {
+    this.name = qemu.name;
+  }
+
+  get console(): Console {
+    return this.qemu.console;
+  }
+
+  get power(): Power {
+    return this.qemu.power;
+  }
+
+  async attachInstaller(m: InstallerMedia): Promise<void> {
+    await this.media.attach(m);
+    const url = this.media.scriptUrl;
+    if (!url) throw new Error(`${this.media.method} media attached without a script URL`);
+    this.qemu.netbootFrom(url);
+    this.qemu.console.note(`netboot: DHCP boot file ${this.qemu.netbootUrl} on ${this.qemu.opts.nics?.[0]?.id}, network first`);
+  }
+
+  async detachInstaller(): Promise<void> {
+    this.qemu.netbootFrom(null);
+    await this.media.detach();
+  }
+
+  poweredOff(): Promise<string> | null {
+    return this.qemu.poweredOff();
+  }
+
+  sshEndpoint(): SshEndpoint {
+    return this.qemu.sshEndpoint();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.qemu.close();
+    } finally {
+      await this.media.close();
+    }
+  }
+}
+
+/**
+ * The Box of a virtual profile: its QemuBox, or, for media ipxe-http, that box netbooting its installer from an
+ * IpxeHttpMedia on media.listen (the runner's loopback is fine, port 0 included: the VM reaches it as 10.0.2.2).
+ * amd64 only for ipxe-http (QemuBox.netbootFrom says why).
+ */
+export function virtualBoxWithMedia(profile: Profile, opts: VirtualBoxOptions & { say?: (line: string) => void }): QemuBox | NetbootVirtualBox {
+  if (profile.media.type !== 'ipxe-http') return virtualBoxFromProfile(profile, opts);
+  if (profile.box.arch !== 'amd64') {
+    throw new ConfigError(`media.type ipxe-http: network boot of a virtual ${profile.box.arch} box is not supported (QEMU's iPXE option ROMs are x86 EFI only); use media: {type: virtual}`, { where: 'media.type' });
+  }
+  const qemu = virtualBoxFromProfile(profile, opts);
+  const media = new IpxeHttpMedia({ listen: profile.media.listen, box: profile.box.name, ...(opts.say ? { say: opts.say } : {}) });
+  return new NetbootVirtualBox(qemu, media);
 }
