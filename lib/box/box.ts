@@ -1,7 +1,7 @@
 // The Box seam: one device under test as the install flow and the suites see it, whatever it is (a QEMU VM, a real
 // box on a serial cable and a BMC). Lifecycle: off → installer → installed → shell.
 import type { Console } from '../console/console.ts';
-import type { InstallerMedia } from '../media/boot-media.ts';
+import type { AttachOutcome, InstallerMedia } from '../media/boot-media.ts';
 import type { Power } from '../power/power.ts';
 
 export interface SshEndpoint {
@@ -14,7 +14,7 @@ export interface Box {
   readonly console: Console;
   readonly power: Power;
   /** Make the next power-on boot the prepared installer image. */
-  attachInstaller(media: InstallerMedia): Promise<void>;
+  attachInstaller(media: InstallerMedia): Promise<AttachOutcome | void>;
   /** Make the next power-on boot the box's own disk. */
   detachInstaller(): Promise<void>;
   /**

@@ -2,6 +2,7 @@
 import { ExitCode } from '../errors.ts';
 import { runInstall } from '../run/install-run.ts';
 import { parseCommandArgs, requireOption } from './args.ts';
+import { stdinPrompt } from './operator-prompt.ts';
 import type { Command } from './main.ts';
 
 export const installCommand: Command = {
@@ -25,7 +26,8 @@ export const installCommand: Command = {
           'console, boots the installed system and checks its version on the console and over SSH.',
           '',
           '  --profile FILE          the box profile (hardware-profiles/*.yaml)',
-          '  --release SRC           a local release folder (amd64.kvm.generic.installer.raw + sha256sums)',
+          '  --release SRC           a local release folder (amd64.kvm.generic.installer.raw + sha256sums), a URL',
+          '                          base laid out like an EVE GitHub release (downloaded, resumed, cached), or docker:TAG',
           '  --out DIR               the run directory (default runs/<time>-<box>)',
           '  --release-version V     the version, when the folder name and a version file do not tell',
         ].join('\n'),
@@ -38,6 +40,7 @@ export const installCommand: Command = {
       ...(values.out ? { out: values.out } : {}),
       ...(values['release-version'] ? { releaseVersion: values['release-version'] } : {}),
       progress: (line) => console.log(line),
+      prompt: stdinPrompt(),
     }).catch((e: Error & { runDir?: { root: string } }) => {
       if (e.runDir) console.error(`eve-qual: run directory: ${e.runDir.root}`);
       throw e;

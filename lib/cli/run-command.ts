@@ -3,6 +3,7 @@ import { ConfigError, ExitCode } from '../errors.ts';
 import { CAPABILITIES, type Capability } from '../report/results.ts';
 import { runQualification } from '../run/qualify-run.ts';
 import { parseCommandArgs, requireOption } from './args.ts';
+import { stdinPrompt } from './operator-prompt.ts';
 import type { Command } from './main.ts';
 
 export const runCommand: Command = {
@@ -32,18 +33,20 @@ export const runCommand: Command = {
           '(level 1: basic I/O, Ethernet and USB; level 2 and up: every capability the profile declares), with',
           'inventory first. Every result is written as it happens to <out>/results.json and <out>/junit.xml.',
           '',
+          '  --release SRC      a local release folder, a URL base laid out like an EVE GitHub release, or docker:TAG',
           '  --level N          1 to 4: the suites the program requires for that level (default: every suite)',
           '  --program FILE     the program (default suites/program.yaml)',
           `  --capability X     run one capability's suite (${CAPABILITIES.filter((c) => !['install', 'boot', 'console', 'remote-shell'].includes(c)).join(', ')})`,
           '  --sample SERIAL    the serial number of this sample (default: the profile\'s box.sample)',
           '  --operator ORG     the organisation running it; --role owner|partner (default partner)',
+          '  --no-install       a real box that already runs the release: log in on its console and over SSH with',
+          "                     the profile's ssh.key, check /run/eve-release, run the suites (nothing is installed)",
           '',
           'Exit codes: 0 every check passed, 1 a declared item is missing or broken, 2 bad input, 3 could not check.',
         ].join('\n'),
       );
       return ExitCode.ok;
     }
-    if (values['no-install']) throw new ConfigError('eve-qual run --no-install: virtual boxes are created fresh for each run, so they always install; real boxes arrive with the lab drivers');
     let level: number | undefined;
     if (values.level !== undefined) {
       level = Number(values.level);
@@ -59,6 +62,8 @@ export const runCommand: Command = {
       releaseSrc: requireOption('run', values.release, 'release'),
       suites: ALL_SUITES,
       progress: (l) => console.log(l),
+      prompt: stdinPrompt(),
+      ...(values['no-install'] ? { noInstall: true } : {}),
       ...(values.out ? { out: values.out } : {}),
       ...(level ? { level } : {}),
       ...(cap ? { capability: cap } : {}),

@@ -78,8 +78,9 @@ export async function installRelease(box: Box, o: InstallOptions): Promise<Insta
   const fails = { failPatterns: INSTALL_FAILURES, noDefaultFailPatterns: true };
 
   await steps.step('power off the box', () => box.power.off());
-  await steps.step('attach the installer', () => box.attachInstaller(o.media));
-  await steps.step('power on into the installer', () => box.power.on());
+  const attached = await steps.step('attach the installer', () => box.attachInstaller(o.media));
+  // Operator media: a person plugs the stick in and boots the box; the installer's start line is the proof.
+  if (attached?.boots !== 'operator') await steps.step('power on into the installer', () => box.power.on());
   await steps.step('installer starts', () =>
     expectWhileOn(box, con, [INSTALLER_STARTED], { ...fails, timeout: d.installerStart * 1000, awaited: `the installer's start line (EVE-OS installation started) on the console: EVE writes it to the last console= (${profile.console.device} from console.device); GRUB output with nothing after it means the box's serial port is not ${profile.console.device}` }, `before its installer showed on the console: nothing from the installer reached console device ${profile.console.device} (console.device wrong?)`, 'lab'),
   );

@@ -17,11 +17,19 @@ export interface InstallerMedia {
   arch: ReleaseArch;
 }
 
+/**
+ * What attach leaves to others: by default eve-qual powers the box into the installer; `operator` means a person
+ * boots it (the flow then only waits for the installer's start line).
+ */
+export interface AttachOutcome {
+  boots: 'eve-qual' | 'operator';
+}
+
 export interface BootMedia {
   /** The profile's media.type. */
   readonly method: string;
   /** Make the next power-on boot the installer (the box is off). */
-  attach(media: InstallerMedia): Promise<void>;
+  attach(media: InstallerMedia): Promise<AttachOutcome | void>;
   /** Make the next power-on boot the box's own disk. */
   detach(): Promise<void>;
   /** Release whatever attach acquired (servers, mux ports). Idempotent. */

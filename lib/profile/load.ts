@@ -44,6 +44,11 @@ function crossFieldProblems(p: Profile): Array<{ path: DataPath; message: string
     [['media', 'type'], p.media.type],
   ];
   for (const [where, type] of pairs) {
+    // A virtual amd64 box may also netboot its installer through QEMU's iPXE (media ipxe-http).
+    if (virtual && where[0] === 'media' && type === 'ipxe-http') {
+      if (p.box.arch !== 'amd64') out.push({ path: where, message: "ipxe-http on a virtual box is amd64 only (QEMU's iPXE option ROMs are x86 EFI)" });
+      continue;
+    }
     if (virtual && type !== 'virtual') out.push({ path: where, message: `a virtual box (box.kind: virtual) needs type: virtual here, not ${type}` });
     if (!virtual && type === 'virtual') out.push({ path: where, message: 'type virtual is only for virtual boxes (box.kind: virtual)' });
   }

@@ -4,13 +4,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Box } from '../box/box.ts';
-import { virtualBoxFromProfile } from '../box/virtual-box.ts';
+import { boxFromProfile, realBoxFromProfile } from '../box/create-box.ts';
+import type { OperatorPrompt } from '../cli/operator-prompt.ts';
 import { ConfigError } from '../errors.ts';
 import { installRelease, type InstallOutcome } from '../install/install-release.ts';
 import { StepLog, type ProgressSink, type StepRecord } from '../install/steps.ts';
 import { prepareInstaller } from '../media/prepare-installer.ts';
 import { loadProfile, type LoadedProfile } from '../profile/load.ts';
-import { locateLocalRelease, verifyRelease, type Release } from '../release/local-release.ts';
+import type { Profile } from '../profile/schema.ts';
+import type { Release } from '../release/local-release.ts';
+import { progressSteps } from '../release/download.ts';
+import { resolveRelease } from '../release/resolve-release.ts';
 import type { HostKeyPolicy } from '../shell/host-key.ts';
 import { freeLoopbackPort } from '../util/ports.ts';
 import { Scope } from '../util/scope.ts';
@@ -23,6 +27,8 @@ export interface InstallRunOptions {
   out?: string;
   releaseVersion?: string;
   progress?: ProgressSink;
+  /** Asks the operator (manual power, operator media); without it those are lab errors, never a hang. */
+  prompt?: OperatorPrompt;
   /** Every finished step (for results.json). */
   onStep?: (r: StepRecord) => void;
 }
@@ -41,18 +47,31 @@ export interface InstallRunResult {
 export async function preflight(o: InstallRunOptions): Promise<{ loaded: LoadedProfile; release: Release }> {
   const loaded = loadProfile(o.profileFile);
   const p = loaded.profile;
-  if (/^https?:\/\//.test(o.releaseSrc) || o.releaseSrc.startsWith('docker:')) {
-    throw new ConfigError(`release ${o.releaseSrc}: only local release folders are supported in this version`, { where: o.releaseSrc });
-  }
-  const release = locateLocalRelease(o.releaseSrc, p.box.arch, o.releaseVersion ? { version: o.releaseVersion } : {});
-  o.progress?.(`▶ verify ${release.installer.file} (sha256)`);
-  await verifyRelease(release);
-  o.progress?.(`✔ ${release.installer.file} verified: release ${release.version}`);
   if (p.box.kind !== 'virtual') {
-    throw new ConfigError(`${o.profileFile}: real boxes (power ${p.power.type}, media ${p.media.type}) are not supported by this version yet; virtual boxes are`, {
-      where: o.profileFile,
-    });
+    if (p.power.type === 'virtual') throw new ConfigError(`${o.profileFile}: power.type virtual is for virtual boxes (box.kind: virtual)`, { where: `${o.profileFile}: power.type` });
+    // Builds the drivers without touching anything: secrets, placeholders and media kind are checked here, before
+    // a release of several GiB is downloaded.
+    realBoxFromProfile(loaded, { consoleLog: '/dev/null', say: () => undefined });
   }
+  o.progress?.(`▶ release ${o.releaseSrc} (${p.box.arch}): fetch if needed, verify (sha256)`);
+  let label = '';
+  let steps: ReturnType<typeof progressSteps> | undefined;
+  const release = await resolveRelease(o.releaseSrc, p.box.arch, {
+    ...(o.releaseVersion ? { version: o.releaseVersion } : {}),
+    ...(o.progress
+      ? {
+          log: (line: string) => o.progress!(`  ${line}`),
+          onProgress: (bytes: number, total: number | undefined, l: string) => {
+            if (l !== label) {
+              label = l;
+              steps = progressSteps((line) => o.progress!(`  ${label}: ${line}`));
+            }
+            steps!(bytes, total);
+          },
+        }
+      : {}),
+  });
+  o.progress?.(`✔ ${release.installer.file} verified: release ${release.version} (${release.dir})`);
   return { loaded, release };
 }
 
@@ -73,12 +92,18 @@ export async function runInstall(o: InstallRunOptions, checked?: { loaded: Loade
           return k;
         })();
     const prepared = await steps.step('prepare installer media', () =>
-      prepareInstaller(release.installerPath, runDir.mediaDir, p, { authorizedKey: key.publicKey, rebootAfterInstall: false }),
+      prepareInstaller(release.installerPath, runDir.mediaDir, p, { authorizedKey: key.publicKey, rebootAfterInstall: rebootsAfterInstall(p) }),
     );
-    const sshPort = await freeLoopbackPort();
-    const box = virtualBoxFromProfile(p, { stateDir: runDir.stateDir, consoleLog: runDir.consoleLog, sshPort });
+    const sshPort = p.box.kind === 'virtual' ? await freeLoopbackPort() : 0;
+    const say = o.progress ?? (() => undefined);
+    const box = await boxFromProfile(loaded, { stateDir: runDir.stateDir, consoleLog: runDir.consoleLog, sshPort, say, ...(o.prompt ? { prompt: o.prompt } : {}) });
     scope.defer(`box ${p.box.name}`, () => box.close());
-    const hostKey: HostKeyPolicy = p.ssh.hostKey ?? { recordTo: path.join(runDir.root, 'ssh_host_key') };
+    // A fresh install makes a fresh host key, so no pin from before can hold: the key is recorded at first contact
+    // in this run (the box was just installed by us, its release checked on the console), and handed on to the
+    // profile's recordTo file, which later --no-install runs pin to.
+    const recorded = path.join(runDir.root, 'ssh_host_key');
+    fs.rmSync(recorded, { force: true });
+    const hostKey: HostKeyPolicy = { recordTo: recorded };
     const outcome = await installRelease(box, {
       profile: p,
       release,
@@ -88,6 +113,11 @@ export async function runInstall(o: InstallRunOptions, checked?: { loaded: Loade
       steps,
     });
     scope.defer('ssh shell', () => outcome.ssh.close());
+    const keep = p.ssh.hostKey && 'recordTo' in p.ssh.hostKey ? path.resolve(loaded.dir, p.ssh.hostKey.recordTo) : undefined;
+    if (keep && fs.existsSync(recorded)) {
+      fs.mkdirSync(path.dirname(keep), { recursive: true });
+      fs.copyFileSync(recorded, keep);
+    }
     return { runDir, loaded, release, steps, outcome, box, scope };
   } catch (e) {
     await scope.close();
@@ -95,8 +125,16 @@ export async function runInstall(o: InstallRunOptions, checked?: { loaded: Loade
   }
 }
 
+/**
+ * When nobody but an operator can power the box on again, the installer reboots it itself (eve_reboot_after_install)
+ * instead of powering off. Not with operator media: the stick would still be in and the box would install again.
+ */
+export function rebootsAfterInstall(p: Profile): boolean {
+  return p.power.type === 'manual' && p.media.type !== 'operator';
+}
+
 /** A lab key named by the profile: a private key file with its public half beside it (PATH.pub). */
-function labKey(loaded: LoadedProfile): { privateKeyFile: string; publicKey: string } {
+export function labKey(loaded: LoadedProfile): { privateKeyFile: string; publicKey: string } {
   const ref = loaded.profile.ssh.key!;
   if (!('file' in ref)) {
     throw new ConfigError('ssh.key: give {file: PATH} (the private key; its public half must be PATH.pub), not an environment variable', { where: 'ssh.key' });

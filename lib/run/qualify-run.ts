@@ -16,6 +16,8 @@ import { Scope } from '../util/scope.ts';
 import { createRunDir } from './run-dir.ts';
 import { installTests } from './install-tests.ts';
 import { preflight, runInstall, type InstallRunResult } from './install-run.ts';
+import { attachInstalled, checkNoInstall } from './attach-installed.ts';
+import type { OperatorPrompt } from '../cli/operator-prompt.ts';
 import type { Profile } from '../profile/schema.ts';
 
 export interface QualifyRunOptions {
@@ -31,6 +33,10 @@ export interface QualifyRunOptions {
   progress?: ProgressSink;
   /** The program whose level decides which suites run (default suites/program.yaml). */
   programFile?: string;
+  /** Qualify the box as it runs now (a real box installed before): no install, no power switching. */
+  noInstall?: boolean;
+  /** Asks the operator (manual power, operator media). */
+  prompt?: OperatorPrompt;
   /** The suite modules available (the CLI passes suites/index.ts's list). */
   suites: SuiteModule[];
 }
@@ -80,6 +86,7 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
   const program = loadProgram(o.programFile);
   const checked = await preflight(o);
   const p = checked.loaded.profile;
+  if (o.noInstall) checkNoInstall(checked.loaded, o.profileFile);
   const runDir = createRunDir(p.box.name, o.out);
   const started = new Date();
   const writer = new ResultsWriter(runDir.root, {
@@ -110,10 +117,10 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
   };
   let inst: InstallRunResult;
   try {
-    inst = await runInstall({ ...o, out: runDir.root, onStep }, checked);
+    inst = o.noInstall ? await attachInstalled({ ...o, out: runDir.root, onStep }, checked) : await runInstall({ ...o, out: runDir.root, onStep }, checked);
   } catch (e) {
     const err = e as Error & { errorClass?: string };
-    for (const t of installTests(records, { message: err instanceof EveQualError ? err.describe() : err.message, ...(err.errorClass ? { errorClass: err.errorClass } : {}) })) writer.addTest(t);
+    for (const t of installTests(records, { message: err instanceof EveQualError ? err.describe() : err.message, ...(err.errorClass ? { errorClass: err.errorClass } : {}) }, { noInstall: Boolean(o.noInstall) })) writer.addTest(t);
     attachLogs();
     writer.finish('finished');
     await resultsScope.close();
@@ -121,7 +128,7 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
     return { runDir: runDir.root, results, exitCode: exitFor(results.tests) };
   }
   try {
-    for (const t of installTests(records)) writer.addTest(t);
+    for (const t of installTests(records, undefined, { noInstall: Boolean(o.noInstall) })) writer.addTest(t);
     o.progress?.('▶ suites');
     const ssh = inst.outcome.ssh;
     await runSuites({

@@ -1,0 +1,51 @@
+// From a profile to the Box a run drives: a QemuBox for a virtual profile, else a RealBox made of the profile's
+// console link, power driver and media method. Everything that can be wrong in the profile (unknown placeholders,
+// missing secrets, media of the wrong kind) is raised here as a config error, before anything is switched.
+import type { OperatorPrompt } from '../cli/operator-prompt.ts';
+import { Console, DEFAULT_FAIL_PATTERNS } from '../console/console.ts';
+import { consoleLinkFor } from '../lab/console-link.ts';
+import { createBootMedia } from '../media/create-media.ts';
+import { createPower } from '../power/create-power.ts';
+import type { LoadedProfile } from '../profile/load.ts';
+import type { Box } from './box.ts';
+import { RealBox } from './real-box.ts';
+import { virtualBoxWithMedia } from './virtual-box.ts';
+
+export interface CreateBoxOptions {
+  /** Where a virtual box keeps its disks and firmware variables. */
+  stateDir: string;
+  consoleLog: string;
+  /** Loopback port forwarded to a virtual box's SSH. */
+  sshPort: number;
+  /** Progress lines (operator instructions, power and media steps). */
+  say: (line: string) => void;
+  prompt?: OperatorPrompt;
+}
+
+/** A real box's parts, unopened: construction throws ConfigError on bad profile input. */
+export function realBoxFromProfile(loaded: LoadedProfile, o: Omit<CreateBoxOptions, 'stateDir' | 'sshPort'>): RealBox {
+  const p = loaded.profile;
+  const link = consoleLinkFor(loaded);
+  const power = createPower(p.power, { profileDir: loaded.dir, box: p.box.name, log: (l) => o.say(`  ${l}`), ...(o.prompt ? { prompt: o.prompt } : {}) });
+  const media = createBootMedia(loaded, { say: o.say, ...(o.prompt ? { prompt: o.prompt } : {}) });
+  const console = new Console(link, {
+    boxName: p.box.name,
+    logFile: o.consoleLog,
+    failPatterns: [...DEFAULT_FAIL_PATTERNS, ...(p.console.failPatterns ?? []).map((s) => new RegExp(s))],
+    ...(p.console.charDelayMs !== undefined ? { charDelayMs: p.console.charDelayMs } : {}),
+  });
+  return new RealBox({ name: p.box.name, console, power, media, ssh: { host: p.ssh.host, port: p.ssh.port } });
+}
+
+export async function boxFromProfile(loaded: LoadedProfile, o: CreateBoxOptions): Promise<Box> {
+  const p = loaded.profile;
+  if (p.box.kind === 'virtual') return virtualBoxWithMedia(p, { stateDir: o.stateDir, consoleLog: o.consoleLog, sshPort: o.sshPort, say: o.say });
+  const box = realBoxFromProfile(loaded, o);
+  try {
+    await box.open();
+  } catch (e) {
+    await box.close();
+    throw e;
+  }
+  return box;
+}

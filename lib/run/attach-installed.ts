@@ -1,0 +1,62 @@
+// `eve-qual run --no-install`: qualify a real box that already runs the release, as the regression lab does when a
+// box was installed by an earlier run or by hand. Nothing is switched or written to disk: a console shell (the box
+// is up, so no banner is awaited), /run/eve-release against the release named, then SSH with the lab's key (a
+// per-run key was never injected, so the profile must name one).
+import path from 'node:path';
+import { boxFromProfile } from '../box/create-box.ts';
+import { login } from '../console/login.ts';
+import { BoxError, ConfigError } from '../errors.ts';
+import { StepLog } from '../install/steps.ts';
+import type { LoadedProfile } from '../profile/load.ts';
+import type { Release } from '../release/local-release.ts';
+import { ConsoleShell } from '../shell/console-shell.ts';
+import type { HostKeyPolicy } from '../shell/host-key.ts';
+import { SshShell } from '../shell/ssh-shell.ts';
+import { Scope } from '../util/scope.ts';
+import { labKey, type InstallRunOptions, type InstallRunResult } from './install-run.ts';
+import { createRunDir } from './run-dir.ts';
+
+/** What --no-install needs from the profile; ConfigError (exit 2) otherwise, before the box is touched. */
+export function checkNoInstall(loaded: LoadedProfile, file: string): void {
+  const p = loaded.profile;
+  if (p.box.kind === 'virtual') throw new ConfigError('eve-qual run --no-install: a virtual box is created fresh for each run, so it is always installed');
+  if (!p.ssh.key) throw new ConfigError(`${file}: ssh.key: --no-install logs in with the lab's key (the one the earlier install injected); name it`, { where: `${file}: ssh.key` });
+  labKey(loaded);
+}
+
+export async function attachInstalled(o: InstallRunOptions, checked: { loaded: LoadedProfile; release: Release }): Promise<InstallRunResult> {
+  const { loaded, release } = checked;
+  const p = loaded.profile;
+  const runDir = createRunDir(p.box.name, o.out);
+  const scope = new Scope(`run on ${p.box.name}`);
+  const steps = new StepLog(runDir.stepsLog, o.progress, o.onStep);
+  scope.defer('step log', () => steps.close());
+  try {
+    const key = labKey(loaded);
+    const box = await boxFromProfile(loaded, { stateDir: runDir.stateDir, consoleLog: runDir.consoleLog, sshPort: 0, say: o.progress ?? (() => undefined), ...(o.prompt ? { prompt: o.prompt } : {}) });
+    scope.defer(`box ${p.box.name}`, () => box.close());
+    const con = box.console;
+    await steps.step('installed system reaches a console shell', () => login(con, { timeout: p.install.deadlines.boot * 1000, user: p.console.login.user }));
+    const eveRelease = await steps.step('EVE release on the box matches', async () => {
+      const r = await new ConsoleShell(con).run('cat /run/eve-release', { timeout: 30_000 });
+      const got = r.stdout.trim();
+      if (r.code !== 0) throw new BoxError(`/run/eve-release is missing on ${box.name}: ${got}`, { where: con.where, tail: con.tail() });
+      if (got !== release.expectedEveRelease) throw new BoxError(`${box.name} runs ${got}, but the run was asked for ${release.expectedEveRelease} (--no-install: install it first, or name the release it runs)`, { where: con.where });
+      return got;
+    });
+    const ep = box.sshEndpoint();
+    const given = p.ssh.hostKey;
+    const hostKey: HostKeyPolicy = given ? ('recordTo' in given ? { recordTo: path.resolve(loaded.dir, given.recordTo) } : given) : { recordTo: path.join(runDir.root, 'ssh_host_key') };
+    const ssh = new SshShell({ host: ep.host, port: ep.port, user: p.ssh.user, privateKey: key.privateKeyFile, hostKey });
+    scope.defer('ssh shell', () => ssh.close());
+    await steps.step('SSH answers with the injected key', async () => {
+      await ssh.waitReady({ timeout: p.install.deadlines.ssh * 1000 });
+      const r = await ssh.run('cat /run/eve-release 2>/dev/null || cat /hostfs/etc/eve-release', { timeout: 30_000 });
+      if (r.stdout.trim() !== release.expectedEveRelease) throw new BoxError(`over SSH ${box.name} reports ${r.stdout.trim()}, expected ${release.expectedEveRelease}`);
+    });
+    return { runDir, loaded, release, steps, outcome: { installDisk: '(installed before this run)', eveRelease, ssh }, box, scope };
+  } catch (e) {
+    await scope.close();
+    throw Object.assign(e as Error, { runDir, steps });
+  }
+}
