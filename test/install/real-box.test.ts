@@ -81,7 +81,7 @@ describe('real boxes: a QEMU VM on a lab bench, driven through its profile', fun
       const steps = fs.readFileSync(path.join(out, 'steps.log'), 'utf8');
       for (const s of ['attach the installer', 'power on into the installer', 'installation completes (NOTICE)', 'detach the installer', 'power on from the installed disk', 'SSH answers with the injected key'])
         expect(steps).to.contain(s);
-      expect(fs.readFileSync(path.join(out, 'console.log'), 'utf8')).to.match(/Installing EVE-OS on device vda/);
+      expect(fs.readFileSync(path.join(out, 'console', 'bench-amd64.log'), 'utf8')).to.match(/Installing EVE-OS on device vda/);
       expect(fs.readFileSync(path.join(b.state, 'known_host'), 'utf8'), 'the new host key handed to the profile').to.match(/SHA256:/);
     });
 
@@ -163,7 +163,7 @@ describe('real boxes: a QEMU VM on a lab bench, driven through its profile', fun
     });
 
     it('an unknown placeholder in a mux command', async () => {
-      const profile = realProfile(tmp, b, key, { media: 'media: { type: usb-sd-mux, write: [dd, "if={img}"], toBox: [true], toHost: [true] }' });
+      const profile = realProfile(tmp, b, key, { media: 'media: { type: usb-sd-mux, write: [dd, "if={img}"], toBox: ["true"], toHost: ["true"] }' });
       const r = await eveQual(['install', '--profile', profile, '--release', release, '--out', path.join(tmp, 'bad2')]);
       expect(r.exitCode, r.all).to.equal(2);
       expect(r.all).to.match(/media\.write: unknown placeholder \{img\}/);
@@ -179,7 +179,7 @@ describe('real boxes: a QEMU VM on a lab bench, driven through its profile', fun
 
   it('a mux write that fails is a lab error (exit 3) naming the command, and the box is not powered into anything', async () => {
     const b = await bench('muxfail');
-    const profile = realProfile(tmp, b, key, { media: `media: { type: usb-sd-mux, write: [cp, '{image}', /nonexistent/dir/stick.raw], toBox: [true], toHost: [true] }` });
+    const profile = realProfile(tmp, b, key, { media: `media: { type: usb-sd-mux, write: [cp, '{image}', /nonexistent/dir/stick.raw], toBox: ['true'], toHost: ['true'] }` });
     const r = await eveQual(['install', '--profile', profile, '--release', release, '--out', path.join(tmp, 'muxfail')]);
     expect(r.exitCode, r.all).to.equal(3);
     expect(r.all).to.match(/media write command `cp \S+ \/nonexistent\/dir\/stick\.raw` exited with code 1/);
