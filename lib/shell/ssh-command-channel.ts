@@ -4,7 +4,7 @@
 import { constants as osConstants } from 'node:os';
 import type { ClientChannel } from 'ssh2';
 import { LabError } from '../errors.ts';
-import { frame, MarkedStream, splitStatus } from './ssh-framing.ts';
+import { FAST, frame, parseSetup, SHELL_COMMAND, setupScript, type Framed, type Framing, type Reply } from './ssh-framing.ts';
 import type { SshConnection } from './ssh-connection.ts';
 
 export interface RawResult {
@@ -15,14 +15,15 @@ export interface RawResult {
 
 interface Pending {
   cmd: string;
-  out: MarkedStream;
-  err: MarkedStream;
+  reply: Reply;
   done: (err: Error | undefined, r?: RawResult) => void;
 }
 
 export class CommandChannel {
   /** The shell's pid, which is also its process group (sshd starts each session with setsid). */
   pid = 0;
+  /** How commands are framed: settled by the setup line each new shell runs first (see ./ssh-framing.ts). */
+  framing: Framing = FAST;
   private pending: Pending | undefined;
   private dead = false;
   private exit: { code: number | null; signal?: string } | undefined;
@@ -54,9 +55,8 @@ export class CommandChannel {
         timer = undefined;
         reject(new LabError(`no shell channel from ${hostPort} within ${timeoutMs} ms`, { where: hostPort }));
       }, timeoutMs);
-      // An exec request, not a shell request: no pty, so the streams stay apart and bytes stay raw. `exec` leaves no
-      // intermediate process between sshd and the shell, so the shell's pid is the session's process group.
-      conn.client.exec('exec sh', (err, channel) => {
+      // An exec request, not a shell request: no pty, so the streams stay apart and bytes stay raw.
+      conn.client.exec(SHELL_COMMAND, (err, channel) => {
         if (timer === undefined) {
           channel?.close();
           return;
@@ -67,19 +67,19 @@ export class CommandChannel {
       });
     });
     const cc = new CommandChannel(conn, ch);
-    const kill = reap.map((p) => `kill -9 -${p} 2>/dev/null; `).join('');
     let timer: NodeJS.Timeout | undefined;
     try {
+      const setup = setupScript(reap);
       const r = await Promise.race([
-        cc.run(`${kill}echo $$`),
+        new Promise<RawResult>((resolve, reject) => cc.send('(shell setup)', setup, (err, res) => (err ? reject(err) : resolve(res!)))),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new LabError(`the shell on ${hostPort} did not answer within ${timeoutMs} ms`, { where: hostPort })), timeoutMs);
         }),
       ]);
-      // Anything the login shell printed on start-up lands before the pid: take the last number.
-      const m = /(\d+)\s*$/.exec(r.stdout.toString('latin1'));
-      if (!m) throw new LabError(`the shell on ${hostPort} did not report its pid (got ${JSON.stringify(r.stdout.toString().slice(-200))})`, { where: hostPort });
-      cc.pid = Number(m[1]);
+      const setUp = parseSetup(r.stdout);
+      if (!setUp) throw new LabError(`the shell on ${hostPort} did not report its pid (got ${JSON.stringify(r.stdout.toString().slice(-200))})`, { where: hostPort });
+      cc.framing = setUp.framing;
+      cc.pid = setUp.pid;
       return cc;
     } catch (err) {
       cc.kill(err as Error);
@@ -94,20 +94,18 @@ export class CommandChannel {
     return !this.dead && !this.conn.closed;
   }
 
-  /** Run one command; at most one at a time (the caller queues). */
-  run(cmd: string): Promise<RawResult> {
-    return new Promise((resolve, reject) => this.start(cmd, (err, r) => (err ? reject(err) : resolve(r!))));
-  }
-
   /**
-   * The same with a callback: on the hot path a promise per command (and the microtask hop to settle it) is
-   * measurable next to a loopback round trip.
+   * Run one command; at most one at a time (the caller queues). A callback, not a promise: on the hot path a promise
+   * per command (and the microtask hop to settle it) is measurable next to a loopback round trip.
    */
   start(cmd: string, done: (err: Error | undefined, r?: RawResult) => void): void {
+    this.send(cmd, frame(cmd, this.framing), done);
+  }
+
+  private send(cmd: string, framed: Framed, done: (err: Error | undefined, r?: RawResult) => void): void {
     if (this.pending) return done(new Error('bug: CommandChannel.start while a command is running'));
     if (!this.usable) return done(this.lostError(cmd));
-    const framed = frame(cmd);
-    this.pending = { cmd, out: new MarkedStream(framed.marker), err: new MarkedStream(framed.marker), done };
+    this.pending = { cmd, reply: framed.reply, done };
     this.ch.write(framed.script);
   }
 
@@ -134,13 +132,15 @@ export class CommandChannel {
   private onData(chunk: Buffer, isStderr: boolean): void {
     const p = this.pending;
     // Output between commands comes from background processes of earlier ones: it belongs to nobody.
-    if (!p) return;
-    (isStderr ? p.err : p.out).push(chunk);
-    if (p.out.end >= 0 && p.err.end >= 0) {
-      this.pending = undefined;
-      const { out, code } = splitStatus(p.out.bytes());
-      p.done(undefined, { stdout: out, stderr: p.err.bytes(), code });
+    if (!p || !p.reply.push(chunk, isStderr)) return;
+    this.pending = undefined;
+    if (p.reply.shellEnds) {
+      // The command ran `exit` and the EXIT trap reported it: the shell is going, the next command needs another.
+      this.dead = true;
+      this.ch.close();
     }
+    // Resolved from within the data event: no timer or extra tick between the last byte and the caller.
+    p.done(undefined, p.reply.result());
   }
 
   private onClose(): void {
@@ -152,7 +152,7 @@ export class CommandChannel {
     if (exit && (exit.code !== null || exit.signal)) {
       // The command ended the shell itself (`exit 3`, `kill $$`): that is its status, as sh -c would report it.
       const code = exit.code ?? 128 + (osConstants.signals[exit.signal as NodeJS.Signals] ?? 0);
-      p.done(undefined, { stdout: p.out.bytes(), stderr: p.err.bytes(), code });
+      p.done(undefined, { ...p.reply.partial(), code });
       return;
     }
     // ssh2 reports the connection's loss before closing its channels, so the cause is known by now.

@@ -70,8 +70,9 @@ interface Job {
   timeoutMs: number;
   /** performance.now() at submission: the deadline runs from there, queueing included. */
   start: number;
+  /** start + timeoutMs for callers' commands; internal jobs bound their own work (Infinity). */
+  deadline: number;
   settled: boolean;
-  timer?: NodeJS.Timeout;
   channel?: CommandChannel;
   /** The work; internal jobs (reaping after a timeout) have no caller waiting. */
   work?: () => Promise<unknown>;
@@ -114,6 +115,12 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
   private sftp: 'unknown' | 'present' | 'missing' = 'unknown';
   private readonly queue: Job[] = [];
   private active: Job | undefined;
+  /**
+   * One timer for the deadlines of all queued and running commands, set for the earliest: a timer per command,
+   * created and cleared around each round trip, cost several µs of a ~90 µs loopback round trip.
+   */
+  private watchdog: NodeJS.Timeout | undefined;
+  private watchdogAt = Infinity;
   private closed = false;
   private readonly abort = new AbortController();
 
@@ -164,9 +171,10 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
     if (this.closed) return Promise.reject(this.closedError());
     if (opts.isolated) return this.runIsolated(cmd, timeoutMs);
     return new Promise<SshRunResult>((resolve, reject) => {
-      const job: Job = { cmd, timeoutMs, start: performance.now(), settled: false, resolve, reject };
-      job.timer = setTimeout(() => this.onJobTimeout(job), timeoutMs);
+      const start = performance.now();
+      const job: Job = { cmd, timeoutMs, start, deadline: start + timeoutMs, settled: false, resolve, reject };
       this.queue.push(job);
+      this.watch(job.deadline);
       this.pump();
     });
   }
@@ -186,6 +194,7 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
     this.abort.abort(err);
     for (const job of this.queue.splice(0)) this.settle(job, err);
     if (this.active) this.settle(this.active, err);
+    clearTimeout(this.watchdog);
     this.attemptClient?.destroy();
     this.channel = undefined;
     await this.conn?.end();
@@ -199,14 +208,14 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
     if (this.active) return;
     let job: Job | undefined;
     while ((job = this.queue.shift()) && job.settled);
-    if (!job) return;
+    if (!job) {
+      // Idle: the watchdog stays set for the next command, but must not keep the process alive.
+      this.watchdog?.unref();
+      return;
+    }
     const j = job;
     this.active = j;
-    const done = (err: Error | undefined, r?: RawResult): void => {
-      this.settle(j, err, r);
-      if (this.active === j) this.active = undefined;
-      this.pump();
-    };
+    const done = this.finisher(j);
     if (j.work) {
       j.work().then(() => done(undefined), done);
       return;
@@ -225,10 +234,22 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
     }, done);
   }
 
+  /**
+   * What ends the active job. Returned from here rather than declared as a const arrow in pump(): under tsx
+   * (esbuild's keepNames) a named closure gets a defineProperty('name') each time it is created, which turns it
+   * into a slow dictionary-mode object and cost a few µs per command.
+   */
+  private finisher(j: Job): (err: Error | undefined, r?: RawResult) => void {
+    return (err, r) => {
+      this.settle(j, err, r);
+      if (this.active === j) this.active = undefined;
+      this.pump();
+    };
+  }
+
   private settle(job: Job, err?: Error, r?: RawResult): void {
     if (job.settled) return;
     job.settled = true;
-    clearTimeout(job.timer);
     if (err) job.reject(err);
     else job.resolve(result(r ?? EMPTY_RESULT, job.start));
   }
@@ -239,6 +260,33 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
     const conn = await this.connection(deadline);
     return this.commandChannel(conn, deadline);
   }
+
+  /** Have the watchdog fire by `at` (a performance.now() time), and keep the process alive until then. */
+  private watch(at: number): void {
+    if (this.watchdog && at >= this.watchdogAt) {
+      // Usually so: commands come one after the other with the same timeout, so their deadlines only grow.
+      this.watchdog.ref();
+      return;
+    }
+    clearTimeout(this.watchdog);
+    this.watchdogAt = at;
+    this.watchdog = setTimeout(this.onWatchdog, Math.max(0, at - performance.now()));
+  }
+
+  /** Time out whatever is past its deadline; set the watchdog again for the earliest deadline left. */
+  private readonly onWatchdog = (): void => {
+    this.watchdog = undefined;
+    this.watchdogAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    // A copy: timing out the running command starts the next one and queues a reaping job.
+    for (const job of this.active ? [this.active, ...this.queue] : [...this.queue]) {
+      if (job.settled) continue;
+      if (job.deadline <= now) this.onJobTimeout(job);
+      else next = Math.min(next, job.deadline);
+    }
+    if (next < Infinity) this.watch(next);
+  };
 
   private onJobTimeout(job: Job): void {
     // A command stuck behind an unreachable box should say so, not merely that it did not finish.
@@ -261,6 +309,7 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
       cmd: '(reap)',
       timeoutMs: CHANNEL_OPEN_MAX_MS,
       start: performance.now(),
+      deadline: Infinity,
       settled: false,
       resolve: () => {},
       reject: () => {},
@@ -416,9 +465,10 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
     let exec: IsolatedExec | undefined;
     let timedOut = false;
     const abandon = (x: IsolatedExec) => {
-      x.abandon();
-      // Only on the connection (the boot) the pid was seen on: after a reboot it may belong to someone else.
-      if (x.pgid > 0 && x.conn === this.conn) this.run(`kill -9 -${x.pgid} 2>/dev/null`, { timeout: CHANNEL_OPEN_MAX_MS }).catch(() => {});
+      void x.abandon(async (pgid) => {
+        // Only on the connection (the boot) the pid was seen on: after a reboot it may belong to someone else.
+        if (x.conn === this.conn) await this.run(`kill -9 -${pgid} 2>/dev/null`, { timeout: CHANNEL_OPEN_MAX_MS });
+      }, CHANNEL_OPEN_MAX_MS);
     };
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

@@ -2,14 +2,16 @@
 // can look at the box's side (files, processes) directly.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, DeadlineError, LabError } from '../../lib/errors.ts';
 import { Deadline, pause, withTimeout } from '../../lib/util/deadline.ts';
 import { SshShell, type SshShellOptions } from '../../lib/shell/ssh-shell.ts';
-import { frame, MarkedStream, splitStatus } from '../../lib/shell/ssh-framing.ts';
+import { frame, MarkedStream, parseSetup, setupScript, SHELL_COMMAND, splitStatus, type Framed } from '../../lib/shell/ssh-framing.ts';
 import { freePort } from '../helpers/net.ts';
 import { generateKey, startSshd, type Sshd } from '../helpers/sshd.ts';
 
@@ -48,6 +50,46 @@ function nextEvent<T extends unknown[]>(emitter: SshShell, name: 'connect' | 'di
   return withTimeout(once(emitter, name) as Promise<T>, ms, () => new Error(`no '${name}' event within ${ms} ms`));
 }
 
+/** Feed `stream` to a fresh reply in pieces cut at `cut` and then every `width` bytes; true once it completes. */
+function feed(framed: Framed, stream: Buffer, cut: number, width: number, isStderr = false): boolean {
+  let done = false;
+  const parts = [stream.subarray(0, cut)];
+  for (let i = cut; i < stream.length; i += width) parts.push(stream.subarray(i, i + width));
+  for (const p of parts) done = framed.reply.push(p, isStderr) || done;
+  return done;
+}
+
+/**
+ * The box's side of the persistent shell without SSH: SHELL_COMMAND run by a local sh, fed framed lines. Node gives
+ * the child sockets, not pipes, for stdio, so the shell reads its script on stdin (Framing.stdin 'script'). `env`
+ * reaches the shell, so a test can take its temp dir away or choose what `sh` is.
+ */
+function localShell(env: NodeJS.ProcessEnv = process.env) {
+  const sh = spawn('sh', ['-c', SHELL_COMMAND], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let current: Framed | undefined;
+  let settle: (() => void) | undefined;
+  const onData = (isStderr: boolean) => (d: Buffer) => {
+    if (current?.reply.push(d, isStderr)) settle?.();
+  };
+  sh.stdout.on('data', onData(false));
+  sh.stderr.on('data', onData(true));
+  const send = (f: Framed) =>
+    withTimeout(
+      new Promise<void>((resolve) => {
+        current = f;
+        settle = resolve;
+        sh.stdin.write(f.script);
+      }),
+      5000,
+      () => new Error(`no reply to ${f.script}`),
+    ).then(() => f.reply.result());
+  return {
+    setup: async () => parseSetup((await send(setupScript([]))).stdout)?.framing,
+    send,
+    close: () => sh.kill(),
+  };
+}
+
 describe('SSH shell framing', function () {
   it('finds the marker wherever chunk boundaries fall, and keeps the bytes before it exactly', function () {
     const { marker } = frame('true');
@@ -68,9 +110,90 @@ describe('SSH shell framing', function () {
   });
 
   it('never puts the whole marker in the script the box reads', function () {
-    const f = frame("echo 'it''s'");
-    expect(f.script).to.not.include(f.marker.toString());
-    expect(f.script).to.include('</dev/null');
+    for (const stderr of ['file', 'pipe'] as const) {
+      const f = frame("echo 'it''s'", { stderr, stdin: 'null' });
+      expect(f.script, stderr).to.not.include(f.marker.toString());
+    }
+    // Commands get /dev/null on stdin: for good from the start, or else per command.
+    expect(SHELL_COMMAND).to.include('</dev/null');
+    expect(frame('true', { stderr: 'file', stdin: 'script' }).script).to.include('</dev/null');
+  });
+
+  it('reads a reply with stderr relayed on stdout (status, flag, stderr) wherever chunk boundaries fall', function () {
+    const { marker } = frame('true');
+    const withErr = (flag: string) => (m: Buffer) =>
+      Buffer.concat([Buffer.from('out\n\u00e9'), Buffer.from(`042${flag}`), m, Buffer.from('err\n\u00e9'), m, Buffer.from('late')]);
+    const noErr = (flag: string) => (m: Buffer) => Buffer.concat([Buffer.from('out'), Buffer.from(`007${flag}`), m, Buffer.from('late')]);
+    for (const [stream, want] of [
+      [withErr('E'), { stdout: 'out\n\u00e9', stderr: 'err\n\u00e9', code: 42, ends: false }],
+      [noErr('-'), { stdout: 'out', stderr: '', code: 7, ends: false }],
+      // From the EXIT trap: the shell is ending.
+      [withErr('X'), { stdout: 'out\n\u00e9', stderr: 'err\n\u00e9', code: 42, ends: true }],
+      [noErr('x'), { stdout: 'out', stderr: '', code: 7, ends: true }],
+    ] as const) {
+      for (let cut = 0; cut <= stream(marker).length; cut++) {
+        for (const width of [1, 5, 40]) {
+          const f = frame('true');
+          expect(feed(f, stream(f.marker), cut, width), `cut ${cut}/${width}`).to.equal(true);
+          const r = f.reply.result();
+          const got = { stdout: r.stdout.toString(), stderr: r.stderr.toString(), code: r.code, ends: f.reply.shellEnds };
+          expect(got, `cut ${cut}/${width}`).to.deep.equal(want);
+        }
+      }
+    }
+  });
+
+  it('waits for the markers on both streams in the fallback framing', function () {
+    const f = frame('true', { stderr: 'pipe', stdin: 'null' });
+    expect(f.reply.push(Buffer.concat([Buffer.from('out000'), f.marker]), false)).to.equal(false);
+    expect(f.reply.push(Buffer.concat([Buffer.from('err'), f.marker]), true)).to.equal(true);
+    const r = f.reply.result();
+    expect([r.stdout.toString(), r.stderr.toString(), r.code]).to.deep.equal(['out', 'err', 0]);
+  });
+
+  it('frames commands the same whichever shell is sh: dash, bash, busybox ash', async function () {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'eve-qual-sh-'));
+    try {
+      for (const shell of ['/bin/dash', '/bin/bash', '/bin/busybox'].filter((p) => existsSync(p))) {
+        await rm(path.join(dir, 'sh'), { force: true });
+        await symlink(shell, path.join(dir, 'sh'));
+        const sh = localShell({ ...process.env, PATH: `${dir}:${process.env.PATH}` });
+        try {
+          const framing = await sh.setup();
+          expect(framing?.stderr, shell).to.equal('file');
+          const pid = (await sh.send(frame('echo $$', framing))).stdout.toString();
+          // bash, after a syntax error in eval, fails to parse a next line that starts with `{`.
+          const bad = await sh.send(frame("echo 'unbalanced", framing));
+          expect(bad.code, shell).to.equal(2);
+          expect(bad.stderr.toString(), shell).to.not.equal('');
+          const r = await sh.send(frame('echo $$; echo err >&2', framing));
+          expect([r.stdout.toString(), r.stderr.toString(), r.code], shell).to.deep.equal([pid, 'err\n', 0]);
+        } finally {
+          sh.close();
+        }
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sets up a local sh, falling back to stderr on the channel without a usable temp dir', async function () {
+    for (const [env, stderr] of [
+      [process.env, 'file'],
+      [{ ...process.env, TMPDIR: '/nonexistent/eve-qual' }, 'pipe'],
+    ] as const) {
+      const sh = localShell(env);
+      try {
+        const framing = await sh.setup();
+        expect(framing).to.deep.equal({ stderr, stdin: 'script' });
+        const r = await sh.send(frame('echo out; echo err >&2; cat; (exit 3)', framing));
+        expect([r.stdout.toString(), r.stderr.toString(), r.code], stderr).to.deep.equal(['out\n', 'err\n', 3]);
+        const quiet = await sh.send(frame('printf x', framing));
+        expect([quiet.stdout.toString(), quiet.stderr.toString(), quiet.code], stderr).to.deep.equal(['x', '', 0]);
+      } finally {
+        sh.close();
+      }
+    }
   });
 });
 
@@ -149,6 +272,62 @@ describe('SshShell over OpenSSH sshd', function () {
       expect(r.code).to.not.equal(0);
       expect(r.stderr).to.not.equal('');
       expect((await shell.run('echo fine')).stdout).to.equal('fine\n');
+    });
+
+    it('keeps the same shell across a syntax error', async function () {
+      const before = (await shell.run('echo $$')).stdout;
+      expect((await shell.run('echo "unbalanced')).code).to.equal(2);
+      expect((await shell.run('echo $$')).stdout).to.equal(before);
+    });
+
+    it('keeps stderr in a file of its own on the box, and the channel out of reach of commands', async function () {
+      // The fast setup is in use, not a fallback: the shell's stderr is an unlinked temp file, its stdin /dev/null.
+      const fds = await shell.run('readlink /proc/$$/fd/2 /proc/$$/fd/0');
+      expect(fds.stdout).to.match(/ \(deleted\)\n\/dev\/null\n$/);
+      // fd 3, through which the shell reads its script, is closed before any command runs.
+      const [a, b] = await Promise.all([shell.run('cat <&3; echo "[$?]"', { timeout: 5000 }), shell.run('echo next')]);
+      expect(a.stdout).to.equal('[2]\n');
+      expect(b.stdout).to.equal('next\n');
+    });
+
+    it('passes on large and binary stderr exactly', async function () {
+      const file = path.join(sshd.dir, 'random-err.bin');
+      await writeFile(file, randomBytes(200_000));
+      const r = await shell.run(`printf out; cat ${file} >&2; printf '\\000' >&2`);
+      expect(r.stdout).to.equal('out');
+      expect(r.stderrBytes).to.deep.equal(Buffer.concat([await readFile(file), Buffer.from([0])]));
+      const next = await shell.run('true');
+      expect([next.stdout, next.stderr, next.code]).to.deep.equal(['', '', 0]);
+    });
+
+    it('reports what a command wrote to stderr before `exit`', async function () {
+      const r = await shell.run('echo bye; echo gone >&2; exit 5');
+      expect([r.stdout, r.stderr, r.code]).to.deep.equal(['bye\n', 'gone\n', 5]);
+      expect((await shell.run('echo again')).stdout).to.equal('again\n');
+    });
+
+    it('runs a command queued behind `exit` in a fresh shell', async function () {
+      const pid = (await shell.run('echo $$')).stdout;
+      const [bye, next] = await Promise.all([shell.run('exit 4'), shell.run('echo $$; echo e >&2')]);
+      expect(bye.code).to.equal(4);
+      expect([next.stderr, next.code]).to.deep.equal(['e\n', 0]);
+      expect(next.stdout).to.match(/^\d+\n$/).and.not.equal(pid);
+    });
+
+    it('still reports stderr after a command emptied PATH', async function () {
+      const s = track(new SshShell(optionsFor(sshd)));
+      await s.run('PATH=/nonexistent');
+      const r = await s.run('echo err >&2; echo out');
+      expect([r.stdout, r.stderr, r.code]).to.deep.equal(['out\n', 'err\n', 0]);
+    });
+
+    it('leaves a file a command bound to stderr alone', async function () {
+      const s = track(new SshShell(optionsFor(sshd)));
+      const log = path.join(sshd.dir, 'stderr.log');
+      await s.run(`exec 2>>${log}`);
+      expect((await s.run('echo one >&2')).stderr).to.equal('');
+      expect((await s.run('echo two >&2; echo out')).stdout).to.equal('out\n');
+      expect(await readFile(log, 'utf8')).to.equal('one\ntwo\n');
     });
 
     it('reports `exit N` as the status, then carries on in a fresh shell', async function () {
