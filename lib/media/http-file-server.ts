@@ -8,6 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { ConfigError, LabError, describeSystemError } from '../errors.ts';
+import { byteRange, rangeHeaders } from './http-range.ts';
 
 export interface ServedFile {
   /** The URL the box fetches. */
@@ -45,35 +46,13 @@ export async function serveFile(file: string, listen: string): Promise<ServedFil
       return;
     }
     stats.requests++;
-    let start = 0;
-    let end = size - 1;
-    let status = 200;
-    const range = req.headers.range;
-    if (range) {
-      const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-      if (!m || (m[1] === '' && m[2] === '')) {
-        res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
-        return;
-      }
-      if (m[1] === '') start = Math.max(0, size - Number(m[2]));
-      else {
-        start = Number(m[1]);
-        if (m[2] !== '') end = Math.min(Number(m[2]), size - 1);
-      }
-      if (start >= size || start > end) {
-        res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
-        return;
-      }
-      status = 206;
+    const range = byteRange(req.headers.range, size);
+    if (!range) {
+      res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
+      return;
     }
-    const headers: http.OutgoingHttpHeaders = {
-      'Content-Type': 'application/octet-stream',
-      'Content-Length': String(end - start + 1),
-      'Accept-Ranges': 'bytes',
-      'Last-Modified': st.mtime.toUTCString(),
-      ...(status === 206 ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
-    };
-    res.writeHead(status, headers);
+    const { start, end } = range;
+    res.writeHead(range.status, rangeHeaders(range, size, st.mtime));
     if (method === 'HEAD' || size === 0) {
       res.end();
       return;

@@ -9,6 +9,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { ConfigError, LabError, describeSystemError } from '../errors.ts';
 import { parseListen } from './http-file-server.ts';
+import { byteRange, rangeHeaders } from './http-range.ts';
 
 /** What one path answers: a file (read at request time), or a document made for each request. */
 export type Route = { file: string } | { body: (req: http.IncomingMessage) => string; contentType?: string };
@@ -93,33 +94,14 @@ export async function serveFolder(listen: string, opts: FolderServerOptions = {}
       return;
     }
     const size = st.size;
-    let start = 0;
-    let end = size - 1;
-    let status = 200;
-    const range = req.headers.range;
-    if (range) {
-      const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-      if (m && !(m[1] === '' && m[2] === '')) {
-        if (m[1] === '') start = Math.max(0, size - Number(m[2]));
-        else {
-          start = Number(m[1]);
-          if (m[2] !== '') end = Math.min(Number(m[2]), size - 1);
-        }
-      }
-      if (!m || (m[1] === '' && m[2] === '') || start >= size || start > end) {
-        res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
-        done(416);
-        return;
-      }
-      status = 206;
+    const range = byteRange(req.headers.range, size);
+    if (!range) {
+      res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
+      done(416);
+      return;
     }
-    res.writeHead(status, {
-      'Content-Type': 'application/octet-stream',
-      'Content-Length': String(end - start + 1),
-      'Accept-Ranges': 'bytes',
-      'Last-Modified': st.mtime.toUTCString(),
-      ...(status === 206 ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
-    });
+    const { start, end, status } = range;
+    res.writeHead(status, rangeHeaders(range, size, st.mtime));
     if (method === 'HEAD' || size === 0) {
       res.end();
       done(status);

@@ -6,15 +6,12 @@ import path from 'node:path';
 import { boxFromProfile } from '../box/create-box.ts';
 import { login } from '../console/login.ts';
 import { BoxError, ConfigError } from '../errors.ts';
-import { StepLog } from '../install/steps.ts';
 import type { LoadedProfile } from '../profile/load.ts';
 import type { Release } from '../release/local-release.ts';
 import { ConsoleShell } from '../shell/console-shell.ts';
 import type { HostKeyPolicy } from '../shell/host-key.ts';
 import { SshShell } from '../shell/ssh-shell.ts';
-import { Scope } from '../util/scope.ts';
-import { labKey, type InstallRunOptions, type InstallRunResult } from './install-run.ts';
-import { createRunDir } from './run-dir.ts';
+import { beginRun, labKey, type InstallRunOptions, type InstallRunResult } from './install-run.ts';
 
 /** What --no-install needs from the profile; ConfigError (exit 2) otherwise, before the box is touched. */
 export function checkNoInstall(loaded: LoadedProfile, file: string): void {
@@ -27,10 +24,7 @@ export function checkNoInstall(loaded: LoadedProfile, file: string): void {
 export async function attachInstalled(o: InstallRunOptions, checked: { loaded: LoadedProfile; release: Release }): Promise<InstallRunResult> {
   const { loaded, release } = checked;
   const p = loaded.profile;
-  const runDir = createRunDir(p.box.name, o.out);
-  const scope = new Scope(`run on ${p.box.name}`);
-  const steps = new StepLog(runDir.stepsLog, o.progress, o.onStep);
-  scope.defer('step log', () => steps.close());
+  const { runDir, scope, steps } = beginRun(p, o);
   try {
     const key = labKey(loaded);
     const box = await boxFromProfile(loaded, { stateDir: runDir.stateDir, consoleLog: runDir.consoleLog, sshPort: 0, say: o.progress ?? (() => undefined), ...(o.prompt ? { prompt: o.prompt } : {}) });

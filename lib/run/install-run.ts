@@ -75,14 +75,20 @@ export async function preflight(o: InstallRunOptions): Promise<{ loaded: LoadedP
   return { loaded, release };
 }
 
-/** Install; the caller owns the returned scope (close it to power off and release the box). */
-export async function runInstall(o: InstallRunOptions, checked?: { loaded: LoadedProfile; release: Release }): Promise<InstallRunResult> {
-  const { loaded, release } = checked ?? (await preflight(o));
-  const p = loaded.profile;
+/** The run's folder, its lifetime scope and its step log: what an install and a --no-install run both start with. */
+export function beginRun(p: Profile, o: InstallRunOptions): { runDir: RunDir; scope: Scope; steps: StepLog } {
   const runDir = createRunDir(p.box.name, o.out);
   const scope = new Scope(`run on ${p.box.name}`);
   const steps = new StepLog(runDir.stepsLog, o.progress, o.onStep);
   scope.defer('step log', () => steps.close());
+  return { runDir, scope, steps };
+}
+
+/** Install; the caller owns the returned scope (close it to power off and release the box). */
+export async function runInstall(o: InstallRunOptions, checked?: { loaded: LoadedProfile; release: Release }): Promise<InstallRunResult> {
+  const { loaded, release } = checked ?? (await preflight(o));
+  const p = loaded.profile;
+  const { runDir, scope, steps } = beginRun(p, o);
   try {
     const key = p.ssh.key
       ? labKey(loaded)
