@@ -34,6 +34,8 @@ export interface InstallOptions {
   privateKeyFile: string;
   hostKey: HostKeyPolicy;
   steps: StepLog;
+  /** The console login (user, and a password for boxes that ask for one). */
+  login?: { user: string; password?: string };
 }
 
 export interface InstallOutcome {
@@ -113,7 +115,7 @@ export async function installRelease(box: Box, o: InstallOptions): Promise<Insta
     con.discard();
   }
   await steps.step('installed system reaches a console shell', () =>
-    bootToShell(con, { timeout: d.boot * 1000, user: profile.console.login.user }),
+    bootToShell(con, { timeout: d.boot * 1000, ...(o.login ?? { user: profile.console.login.user }) }),
   );
   const eveRelease = await steps.step('EVE release on the box matches', async () => {
     const r = await new ConsoleShell(con).run('cat /run/eve-release', { timeout: 30_000 });

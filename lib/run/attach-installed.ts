@@ -11,7 +11,7 @@ import type { Release } from '../release/local-release.ts';
 import { ConsoleShell } from '../shell/console-shell.ts';
 import type { HostKeyPolicy } from '../shell/host-key.ts';
 import { SshShell } from '../shell/ssh-shell.ts';
-import { beginRun, labKey, type InstallRunOptions, type InstallRunResult } from './install-run.ts';
+import { beginRun, consoleLogin, labKey, type InstallRunOptions, type InstallRunResult } from './install-run.ts';
 
 /** What --no-install needs from the profile; ConfigError (exit 2) otherwise, before the box is touched. */
 export function checkNoInstall(loaded: LoadedProfile, file: string): void {
@@ -30,7 +30,7 @@ export async function attachInstalled(o: InstallRunOptions, checked: { loaded: L
     const box = await boxFromProfile(loaded, { stateDir: runDir.stateDir, consoleLog: runDir.consoleLog, sshPort: 0, say: o.progress ?? (() => undefined), ...(o.prompt ? { prompt: o.prompt } : {}) });
     scope.defer(`box ${p.box.name}`, () => box.close());
     const con = box.console;
-    await steps.step('installed system reaches a console shell', () => login(con, { timeout: p.install.deadlines.boot * 1000, user: p.console.login.user }));
+    await steps.step('installed system reaches a console shell', () => login(con, { timeout: p.install.deadlines.boot * 1000, ...consoleLogin(loaded) }));
     const eveRelease = await steps.step('EVE release on the box matches', async () => {
       const r = await new ConsoleShell(con).run('cat /run/eve-release', { timeout: 30_000 });
       const got = r.stdout.trim();

@@ -12,6 +12,7 @@ import { StepLog, type ProgressSink, type StepRecord } from '../install/steps.ts
 import { prepareInstaller } from '../media/prepare-installer.ts';
 import { loadProfile, type LoadedProfile } from '../profile/load.ts';
 import type { Profile } from '../profile/schema.ts';
+import { resolveSecret } from '../profile/secret.ts';
 import type { Release } from '../release/local-release.ts';
 import { progressSteps } from '../release/download.ts';
 import { resolveRelease } from '../release/resolve-release.ts';
@@ -53,6 +54,7 @@ export async function preflight(o: InstallRunOptions): Promise<{ loaded: LoadedP
     // a release of several GiB is downloaded.
     realBoxFromProfile(loaded, { consoleLog: '/dev/null', say: () => undefined });
   }
+  consoleLogin(loaded);
   o.progress?.(`▶ release ${o.releaseSrc} (${p.box.arch}): fetch if needed, verify (sha256)`);
   let label = '';
   let steps: ReturnType<typeof progressSteps> | undefined;
@@ -73,6 +75,12 @@ export async function preflight(o: InstallRunOptions): Promise<{ loaded: LoadedP
   });
   o.progress?.(`✔ ${release.installer.file} verified: release ${release.version} (${release.dir})`);
   return { loaded, release };
+}
+
+/** Who logs in on the console: the profile's user, and its password resolved from its reference (never logged). */
+export function consoleLogin(loaded: LoadedProfile): { user: string; password?: string } {
+  const l = loaded.profile.console.login;
+  return { user: l.user, ...(l.password ? { password: resolveSecret(l.password, 'console.login.password', loaded.dir) } : {}) };
 }
 
 /** The run's folder, its lifetime scope and its step log: what an install and a --no-install run both start with. */
@@ -116,6 +124,7 @@ export async function runInstall(o: InstallRunOptions, checked?: { loaded: Loade
       media: { image: prepared.image, kernelArgs: prepared.kernelArgs, releaseDir: release.dir, arch: p.box.arch },
       privateKeyFile: key.privateKeyFile,
       hostKey,
+      login: consoleLogin(loaded),
       steps,
     });
     scope.defer('ssh shell', () => outcome.ssh.close());

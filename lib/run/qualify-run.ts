@@ -15,7 +15,7 @@ import { gitRevision, packageVersion } from '../cli/version.ts';
 import { Scope } from '../util/scope.ts';
 import { createRunDir } from './run-dir.ts';
 import { installTests } from './install-tests.ts';
-import { preflight, runInstall, type InstallRunResult } from './install-run.ts';
+import { consoleLogin, preflight, runInstall, type InstallRunResult } from './install-run.ts';
 import { attachInstalled, checkNoInstall } from './attach-installed.ts';
 import type { OperatorPrompt } from '../cli/operator-prompt.ts';
 import type { Profile } from '../profile/schema.ts';
@@ -139,7 +139,7 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
         console: inst.box.console,
         runDir: runDir.root,
         reconnect: async (ms) => {
-          await bootToShell(inst.box.console, { timeout: ms, user: p.console.login.user });
+          await bootToShell(inst.box.console, { timeout: ms, ...consoleLogin(checked.loaded) });
           await ssh.waitReady({ timeout: ms });
         },
       },

@@ -62,6 +62,11 @@ describe('eve-qual install: bad input ends with exit 2 before touching a box', f
     await expectUsageError(['--profile', bad, '--release', release], /bad\.yaml:\d+:\d+: box\.arch: bad value[\s\S]*virtual\.memoryMb: wrong type/);
   });
 
+  it('a console password whose environment variable is not set', async () => {
+    const bad = profileVariant('qemu-amd64.yaml', 'nopass', [['  baud: 115200', '  baud: 115200\n  login: { user: root, password: { env: EVE_QUAL_TEST_UNSET_PASSWORD } }']]);
+    await expectUsageError(['--profile', bad, '--release', release], /console\.login\.password: environment variable EVE_QUAL_TEST_UNSET_PASSWORD is not set/);
+  });
+
   it('a missing --release', async () => {
     await expectUsageError(['--profile', 'hardware-profiles/qemu-amd64.yaml'], /--release is required/);
   });

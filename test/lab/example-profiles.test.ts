@@ -7,15 +7,18 @@ import { consoleLinkFor } from '../../lib/lab/console-link.ts';
 import { createRedfishVirtualMedia } from '../../lib/media/redfish-virtual-media.ts';
 import { createPower } from '../../lib/power/create-power.ts';
 import { loadProfile } from '../../lib/profile/load.ts';
+import { realBoxFromProfile } from '../../lib/box/create-box.ts';
 
 const examples = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'hardware-profiles', 'examples');
 
 describe('example real-box profiles', () => {
   before(() => {
     process.env.EQ_IPC1_BMC_PASSWORD = 'example-only';
+    process.env.EQ_SRV1_BMC_PASSWORD = 'example-only';
   });
   after(() => {
     delete process.env.EQ_IPC1_BMC_PASSWORD;
+    delete process.env.EQ_SRV1_BMC_PASSWORD;
   });
 
   it('x86 industrial PC: Redfish power and virtual media, serial console, two NICs, an LTE modem', async () => {
@@ -42,5 +45,17 @@ describe('example real-box profiles', () => {
     expect(power.where).to.equal('pdu:rack2-pdu/7 via pdu-svc.lab.example:16421');
     expect(power.readsState).to.equal(false);
     expect(consoleLinkFor(loaded).name).to.equal('tcp:lab-ts1.lab.example:4003 (rfc2217)');
+  });
+
+  it('x86 server board: IPMI power and SOL console, the installer netbooted over iPXE; builds as a real box', async () => {
+    const loaded = loadProfile(path.join(examples, 'x86-netboot-ipmi.yaml'));
+    const p = loaded.profile;
+    expect(p.media).to.deep.equal({ type: 'ipxe-http', listen: '10.20.0.5:8088' });
+    const box = realBoxFromProfile(loaded, { consoleLog: '/dev/null', say: () => undefined });
+    expect(box.media.method).to.equal('ipxe-http');
+    expect(box.power.where).to.match(/10\.20\.0\.33/);
+    expect(box.console.where).to.match(/10\.20\.0\.33/);
+    expect(box.sshEndpoint()).to.deep.equal({ host: '10.20.0.43', port: 22 });
+    await box.close();
   });
 });
