@@ -70,7 +70,8 @@ export async function catTransfer(client: Client, dir: Direction, local: string,
     ch.on('exit', (c: number | null) => {
       code = c;
     });
-    ch.on('close', () => resolve(code));
+    // ssh2 also hands the status to 'close': an exit-status parsed before these listeners existed is not lost.
+    ch.on('close', (c?: number | null) => resolve(code ?? (typeof c === 'number' ? c : null)));
   });
   try {
     if (dir === 'put') {
