@@ -12,7 +12,7 @@ import { accelFor, findFirmware } from '../box/qemu-machine.ts';
 import { ConsoleLog } from '../console/console-log.ts';
 import { ConfigError, EveQualError, formatMs } from '../errors.ts';
 import type { Link } from '../link/link.ts';
-import { checkListen } from '../media/http-file-server.ts';
+import { checkListen } from '../media/listen-address.ts';
 import { createRedfishVirtualMedia } from '../media/redfish-virtual-media.ts';
 import { createPower } from '../power/create-power.ts';
 import type { Power, PowerState } from '../power/power.ts';

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { ConfigError, LabError, describeSystemError } from '../errors.ts';
-import { parseListen } from './http-file-server.ts';
+import { parseListen } from './listen-address.ts';
 import { byteRange, rangeHeaders } from './http-range.ts';
 
 /** What one path answers: a file (read at request time), or a document made for each request. */

@@ -8,7 +8,8 @@ import type { Profile } from '../profile/schema.ts';
 import { resolveSecret } from '../profile/secret.ts';
 import { RedfishClient } from '../power/redfish-client.ts';
 import { allowableValues, findSystem } from '../power/redfish-power.ts';
-import { checkListen, serveFile, type ServedFile } from './http-file-server.ts';
+import { serveFile, type ServedFile } from './http-file-server.ts';
+import { checkListen } from './listen-address.ts';
 
 export interface RedfishVirtualMediaOptions {
   client: RedfishClient;

@@ -9,7 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, LabError } from '../../lib/errors.ts';
-import { parseListen } from '../../lib/media/http-file-server.ts';
+import { parseListen } from '../../lib/media/listen-address.ts';
 import { RedfishVirtualMedia } from '../../lib/media/redfish-virtual-media.ts';
 import { RedfishClient } from '../../lib/power/redfish-client.ts';
 import { startRedfishStandin, type RedfishStandin } from '../helpers/redfish-standin.ts';
