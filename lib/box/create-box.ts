@@ -6,6 +6,9 @@ import { Console, DEFAULT_FAIL_PATTERNS } from '../console/console.ts';
 import { consoleLinkFor } from '../lab/console-link.ts';
 import { createBootMedia } from '../media/create-media.ts';
 import { createPower } from '../power/create-power.ts';
+import type { Link } from '../link/link.ts';
+import type { BootMedia } from '../media/boot-media.ts';
+import type { Power } from '../power/power.ts';
 import type { LoadedProfile } from '../profile/load.ts';
 import type { Box } from './box.ts';
 import { RealBox } from './real-box.ts';
@@ -22,12 +25,23 @@ export interface CreateBoxOptions {
   prompt?: OperatorPrompt;
 }
 
-/** A real box's parts, unopened: construction throws ConfigError on bad profile input. */
+/**
+ * A real box's drivers, unopened: construction throws ConfigError on bad profile input (unknown placeholders,
+ * missing secrets, media of the wrong kind) and contacts nothing, so preflight builds them to check the profile.
+ */
+export function realBoxDrivers(loaded: LoadedProfile, o: Pick<CreateBoxOptions, 'say' | 'prompt'>): { link: Link; power: Power; media: BootMedia } {
+  const p = loaded.profile;
+  return {
+    link: consoleLinkFor(loaded),
+    power: createPower(p.power, { profileDir: loaded.dir, box: p.box.name, log: (l) => o.say(`  ${l}`), ...(o.prompt ? { prompt: o.prompt } : {}) }),
+    media: createBootMedia(loaded, { say: o.say, ...(o.prompt ? { prompt: o.prompt } : {}) }),
+  };
+}
+
+/** A real box made of its drivers and a console over its link (logging to `consoleLog`), not yet opened. */
 export function realBoxFromProfile(loaded: LoadedProfile, o: Omit<CreateBoxOptions, 'stateDir' | 'sshPort'>): RealBox {
   const p = loaded.profile;
-  const link = consoleLinkFor(loaded);
-  const power = createPower(p.power, { profileDir: loaded.dir, box: p.box.name, log: (l) => o.say(`  ${l}`), ...(o.prompt ? { prompt: o.prompt } : {}) });
-  const media = createBootMedia(loaded, { say: o.say, ...(o.prompt ? { prompt: o.prompt } : {}) });
+  const { link, power, media } = realBoxDrivers(loaded, o);
   const console = new Console(link, {
     boxName: p.box.name,
     logFile: o.consoleLog,

@@ -70,7 +70,19 @@ const consoleSchema = z.strictObject({
   login: z
     .strictObject({ user: z.string().default('root'), password: secretRefSchema.optional() })
     .default({ user: 'root' }),
-  failPatterns: z.array(z.string()).optional(),
+  /** Regular expressions (JavaScript syntax) that end any wait as a box failure, besides panics and Oopses. */
+  failPatterns: z
+    .array(
+      z.string().refine((src) => {
+        try {
+          new RegExp(src);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be a valid regular expression'),
+    )
+    .optional(),
 });
 
 const sshSchema = z.strictObject({

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Box } from '../box/box.ts';
-import { boxFromProfile, realBoxFromProfile } from '../box/create-box.ts';
+import { boxFromProfile, realBoxDrivers } from '../box/create-box.ts';
 import type { OperatorPrompt } from '../cli/operator-prompt.ts';
 import { ConfigError } from '../errors.ts';
 import { installRelease, type InstallOutcome } from '../install/install-release.ts';
@@ -52,7 +52,8 @@ export async function preflight(o: InstallRunOptions): Promise<{ loaded: LoadedP
     if (p.power.type === 'virtual') throw new ConfigError(`${o.profileFile}: power.type virtual is for virtual boxes (box.kind: virtual)`, { where: `${o.profileFile}: power.type` });
     // Builds the drivers without touching anything: secrets, placeholders and media kind are checked here, before
     // a release of several GiB is downloaded.
-    realBoxFromProfile(loaded, { consoleLog: '/dev/null', say: () => undefined });
+    const { power } = realBoxDrivers(loaded, { say: () => undefined });
+    await power.close?.();
   }
   consoleLogin(loaded);
   o.progress?.(`▶ release ${o.releaseSrc} (${p.box.arch}): fetch if needed, verify (sha256)`);

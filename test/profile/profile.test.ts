@@ -52,6 +52,11 @@ describe('profile validation', () => {
     expect(problems(text)).to.deep.equal([`box.yaml:${lineOf(text, 'arch: x86')}:9: box.arch: bad value: must be one of "amd64", "arm64"`]);
   });
 
+  it('reports a console fail pattern that is not a regular expression', () => {
+    const text = BASE.replace('  baud: 115200', '  baud: 115200\n  failPatterns: ["watchdog: ok", "(unclosed"]');
+    expect(problems(text)).to.deep.equal([`box.yaml:${lineOf(text, 'failPatterns')}:34: console.failPatterns[1]: must be a valid regular expression`]);
+  });
+
   it('refuses an inline secret where a reference is required', () => {
     const text = BASE.replace('  user: root                  # host key', '  key: "-----BEGIN OPENSSH PRIVATE KEY-----"\n  user: root                  # host key');
     const p = problems(text);
