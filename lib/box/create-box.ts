@@ -1,7 +1,7 @@
 // From a profile to the Box a run drives: a QemuBox for a virtual profile, else a RealBox made of the profile's
 // console link, power driver and media method. Everything that can be wrong in the profile (unknown placeholders,
 // missing secrets, media of the wrong kind) is raised here as a config error, before anything is switched.
-import type { OperatorPrompt } from '../cli/operator-prompt.ts';
+import type { OperatorPrompt } from '../util/operator-prompt.ts';
 import { Console, DEFAULT_FAIL_PATTERNS } from '../console/console.ts';
 import { consoleLinkFor } from '../lab/console-link.ts';
 import { createBootMedia } from '../media/create-media.ts';

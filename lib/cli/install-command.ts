@@ -2,7 +2,7 @@
 import { ExitCode } from '../errors.ts';
 import { runInstall } from '../run/install-run.ts';
 import { parseCommandArgs, requireOption } from './args.ts';
-import { stdinPrompt } from './operator-prompt.ts';
+import { stdinPrompt } from '../util/operator-prompt.ts';
 import type { Command } from './main.ts';
 
 export const installCommand: Command = {

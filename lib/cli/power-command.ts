@@ -6,7 +6,7 @@ import { createPower } from '../power/create-power.ts';
 import type { Power } from '../power/power.ts';
 import { loadProfile } from '../profile/load.ts';
 import { parseCommandArgs, requireOption } from './args.ts';
-import { stdinPrompt } from './operator-prompt.ts';
+import { stdinPrompt } from '../util/operator-prompt.ts';
 import type { Command } from './main.ts';
 
 const ACTIONS = ['on', 'off', 'cycle', 'status'] as const;

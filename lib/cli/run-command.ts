@@ -3,7 +3,7 @@ import { ConfigError, ExitCode } from '../errors.ts';
 import { CAPABILITIES, type Capability } from '../report/results.ts';
 import { runQualification } from '../run/qualify-run.ts';
 import { parseCommandArgs, requireOption } from './args.ts';
-import { stdinPrompt } from './operator-prompt.ts';
+import { stdinPrompt } from '../util/operator-prompt.ts';
 import type { Command } from './main.ts';
 
 export const runCommand: Command = {

@@ -73,6 +73,23 @@ async function expectWhileOn(
   }
 }
 
+/** `/run/eve-release` read on the console must be `expected` (`what` says where that expectation came from). */
+export async function releaseOnConsole(box: Box, expected: string, what: string, hint?: string): Promise<string> {
+  const con = box.console;
+  const r = await new ConsoleShell(con).run('cat /run/eve-release', { timeout: 30_000 });
+  const got = r.stdout.trim();
+  if (r.code !== 0) throw new BoxError(`/run/eve-release is missing on ${box.name}: ${got}`, { where: con.where, tail: con.tail() });
+  if (got !== expected) throw new BoxError(`${box.name} runs ${got}, but ${what} is ${expected}${hint ? ` (${hint})` : ''}`, { where: con.where });
+  return got;
+}
+
+/** SSH answers within `timeoutMs` and reports the same release (an SSH session lands in EVE's debug container). */
+export async function releaseOverSsh(box: Box, ssh: SshShell, expected: string, timeoutMs: number): Promise<void> {
+  await ssh.waitReady({ timeout: timeoutMs });
+  const r = await ssh.run('cat /run/eve-release 2>/dev/null || cat /hostfs/etc/eve-release', { timeout: 30_000 });
+  if (r.stdout.trim() !== expected) throw new BoxError(`over SSH ${box.name} reports ${r.stdout.trim()}, expected ${expected}`);
+}
+
 export async function installRelease(box: Box, o: InstallOptions): Promise<InstallOutcome> {
   const { profile, release, steps } = o;
   const d = profile.install.deadlines;
@@ -117,15 +134,7 @@ export async function installRelease(box: Box, o: InstallOptions): Promise<Insta
   await steps.step('installed system reaches a console shell', () =>
     bootToShell(con, { timeout: d.boot * 1000, ...(o.login ?? { user: profile.console.login.user }) }),
   );
-  const eveRelease = await steps.step('EVE release on the box matches', async () => {
-    const r = await new ConsoleShell(con).run('cat /run/eve-release', { timeout: 30_000 });
-    const got = r.stdout.trim();
-    if (r.code !== 0) throw new BoxError(`/run/eve-release is missing on ${box.name}: ${got}`, { where: con.where, tail: con.tail() });
-    if (got !== release.expectedEveRelease) {
-      throw new BoxError(`${box.name} runs ${got}, but the release installed is ${release.expectedEveRelease}`, { where: con.where });
-    }
-    return got;
-  });
+  const eveRelease = await steps.step('EVE release on the box matches', () => releaseOnConsole(box, release.expectedEveRelease, 'the release installed'));
   const ep = box.sshEndpoint();
   const ssh = new SshShell({
     host: ep.host,
@@ -136,11 +145,7 @@ export async function installRelease(box: Box, o: InstallOptions): Promise<Insta
   });
   await steps.step('SSH answers with the injected key', async () => {
     try {
-      await ssh.waitReady({ timeout: d.ssh * 1000 });
-      const r = await ssh.run('cat /run/eve-release 2>/dev/null || cat /hostfs/etc/eve-release', { timeout: 30_000 });
-      if (r.stdout.trim() !== release.expectedEveRelease) {
-        throw new BoxError(`over SSH ${box.name} reports ${r.stdout.trim()}, expected ${release.expectedEveRelease}`);
-      }
+      await releaseOverSsh(box, ssh, release.expectedEveRelease, d.ssh * 1000);
     } catch (e) {
       await ssh.close();
       throw e;

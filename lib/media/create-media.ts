@@ -1,6 +1,6 @@
 // From a profile's media section to the BootMedia of a real box. Virtual boxes attach their installer themselves
 // (a QEMU drive), so `virtual` here is a config error naming the field.
-import type { OperatorPrompt } from '../cli/operator-prompt.ts';
+import type { OperatorPrompt } from '../util/operator-prompt.ts';
 import { ConfigError } from '../errors.ts';
 import type { LoadedProfile } from '../profile/load.ts';
 import type { BootMedia, InstallerMedia } from './boot-media.ts';

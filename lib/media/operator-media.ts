@@ -4,7 +4,7 @@
 // Before the box boots its own disk the stick must come out, or it would install again: that is the one question
 // the operator has to answer.
 import path from 'node:path';
-import type { OperatorPrompt } from '../cli/operator-prompt.ts';
+import type { OperatorPrompt } from '../util/operator-prompt.ts';
 import { LabError } from '../errors.ts';
 import type { AttachOutcome, BootMedia, InstallerMedia } from './boot-media.ts';
 

@@ -22,7 +22,6 @@ export interface CommandPowerOptions extends SequenceOptions {
   name?: string;
 }
 
-export { fillPlaceholders };
 
 class CommandActions implements PowerActions {
   readonly where: string;

@@ -5,10 +5,10 @@
 import path from 'node:path';
 import { boxFromProfile } from '../box/create-box.ts';
 import { login } from '../console/login.ts';
-import { BoxError, ConfigError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import { releaseOnConsole, releaseOverSsh } from '../install/install-release.ts';
 import type { LoadedProfile } from '../profile/load.ts';
 import type { Release } from '../release/local-release.ts';
-import { ConsoleShell } from '../shell/console-shell.ts';
 import type { HostKeyPolicy } from '../shell/host-key.ts';
 import { SshShell } from '../shell/ssh-shell.ts';
 import { beginRun, consoleLogin, labKey, type InstallRunOptions, type InstallRunResult } from './install-run.ts';
@@ -31,23 +31,15 @@ export async function attachInstalled(o: InstallRunOptions, checked: { loaded: L
     scope.defer(`box ${p.box.name}`, () => box.close());
     const con = box.console;
     await steps.step('installed system reaches a console shell', () => login(con, { timeout: p.install.deadlines.boot * 1000, ...consoleLogin(loaded) }));
-    const eveRelease = await steps.step('EVE release on the box matches', async () => {
-      const r = await new ConsoleShell(con).run('cat /run/eve-release', { timeout: 30_000 });
-      const got = r.stdout.trim();
-      if (r.code !== 0) throw new BoxError(`/run/eve-release is missing on ${box.name}: ${got}`, { where: con.where, tail: con.tail() });
-      if (got !== release.expectedEveRelease) throw new BoxError(`${box.name} runs ${got}, but the run was asked for ${release.expectedEveRelease} (--no-install: install it first, or name the release it runs)`, { where: con.where });
-      return got;
-    });
+    const eveRelease = await steps.step('EVE release on the box matches', () =>
+      releaseOnConsole(box, release.expectedEveRelease, 'the release asked for', '--no-install: install it first, or name the release it runs'),
+    );
     const ep = box.sshEndpoint();
     const given = p.ssh.hostKey;
     const hostKey: HostKeyPolicy = given ? ('recordTo' in given ? { recordTo: path.resolve(loaded.dir, given.recordTo) } : given) : { recordTo: path.join(runDir.root, 'ssh_host_key') };
     const ssh = new SshShell({ host: ep.host, port: ep.port, user: p.ssh.user, privateKey: key.privateKeyFile, hostKey });
     scope.defer('ssh shell', () => ssh.close());
-    await steps.step('SSH answers with the injected key', async () => {
-      await ssh.waitReady({ timeout: p.install.deadlines.ssh * 1000 });
-      const r = await ssh.run('cat /run/eve-release 2>/dev/null || cat /hostfs/etc/eve-release', { timeout: 30_000 });
-      if (r.stdout.trim() !== release.expectedEveRelease) throw new BoxError(`over SSH ${box.name} reports ${r.stdout.trim()}, expected ${release.expectedEveRelease}`);
-    });
+    await steps.step('SSH answers with the injected key', () => releaseOverSsh(box, ssh, release.expectedEveRelease, p.install.deadlines.ssh * 1000));
     return { runDir, loaded, release, steps, outcome: { installDisk: '(installed before this run)', eveRelease, ssh }, box, scope };
   } catch (e) {
     await scope.close();

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Box } from '../box/box.ts';
 import { boxFromProfile, realBoxDrivers } from '../box/create-box.ts';
-import type { OperatorPrompt } from '../cli/operator-prompt.ts';
+import type { OperatorPrompt } from '../util/operator-prompt.ts';
 import { ConfigError } from '../errors.ts';
 import { installRelease, type InstallOutcome } from '../install/install-release.ts';
 import { StepLog, type ProgressSink, type StepRecord } from '../install/steps.ts';

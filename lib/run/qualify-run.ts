@@ -17,7 +17,7 @@ import { createRunDir } from './run-dir.ts';
 import { installTests } from './install-tests.ts';
 import { consoleLogin, preflight, runInstall, type InstallRunResult } from './install-run.ts';
 import { attachInstalled, checkNoInstall } from './attach-installed.ts';
-import type { OperatorPrompt } from '../cli/operator-prompt.ts';
+import type { OperatorPrompt } from '../util/operator-prompt.ts';
 import type { Profile } from '../profile/schema.ts';
 
 export interface QualifyRunOptions {
