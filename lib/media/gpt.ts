@@ -1,6 +1,7 @@
 // Reading a GPT partition table from a disk image file, enough to find EVE's partitions (CONFIG) by name or
 // filesystem label without root (no loop devices): byte offsets for mtools' `-i image@@offset`.
 import fs from 'node:fs';
+import { ConfigError } from '../errors.ts';
 
 export interface GptPartition {
   index: number; // 1-based, as the kernel numbers them
@@ -61,4 +62,17 @@ export function readGpt(image: string): GptPartition[] {
 /** EVE's CONFIG partition: by GPT name or FAT label. */
 export function findConfigPartition(parts: GptPartition[]): GptPartition | undefined {
   return parts.find((p) => p.name === 'CONFIG') ?? parts.find((p) => p.fatLabel === 'CONFIG');
+}
+
+/** The CONFIG partition of an installer image; ConfigError naming `shownAs` (the file the user gave) otherwise. */
+export function configPartitionOf(image: string, shownAs = image): GptPartition {
+  let parts: GptPartition[];
+  try {
+    parts = readGpt(image);
+  } catch (e) {
+    throw new ConfigError(`${shownAs}: ${(e as Error).message} (is it an EVE installer image?)`, { where: shownAs });
+  }
+  const config = findConfigPartition(parts);
+  if (!config) throw new ConfigError(`${shownAs} has no CONFIG partition (GPT name or FAT label CONFIG)`, { where: shownAs });
+  return config;
 }

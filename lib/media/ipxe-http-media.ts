@@ -29,7 +29,7 @@ import { ConfigError, LabError } from '../errors.ts';
 import type { ReleaseArch } from '../release/asset-names.ts';
 import { parseSums, sha256File } from '../release/checksum.ts';
 import type { BootMedia, InstallerMedia } from './boot-media.ts';
-import { findConfigPartition, readGpt } from './gpt.ts';
+import { configPartitionOf } from './gpt.ts';
 import { requestHost, serveFolder, type FolderRequest, type FolderServer } from './http-folder-server.ts';
 
 /** The path of the script the box chains. */
@@ -133,14 +133,7 @@ export async function prepareNetbootSet(a: NetbootAsset, workDir: string, say: (
 
 /** Copy the prepared installer's CONFIG partition into a file of its own (EVE's config.img). */
 export async function extractConfigPartition(image: string, target: string): Promise<void> {
-  let parts;
-  try {
-    parts = readGpt(image);
-  } catch (e) {
-    throw new ConfigError(`${image}: ${(e as Error).message} (is it an EVE installer image?)`, { where: image });
-  }
-  const config = findConfigPartition(parts);
-  if (!config) throw new ConfigError(`${image} has no CONFIG partition (GPT name or FAT label CONFIG)`, { where: image });
+  const config = configPartitionOf(image);
   await pipeline(fs.createReadStream(image, { start: config.offset, end: config.offset + config.size - 1 }), fs.createWriteStream(target));
 }
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, LabError } from '../errors.ts';
 import type { Profile } from '../profile/schema.ts';
-import { findConfigPartition, readGpt } from './gpt.ts';
+import { configPartitionOf } from './gpt.ts';
 
 export interface PreparedInstaller {
   image: string;
@@ -79,14 +79,7 @@ export async function prepareInstaller(
   // installer.raw.zst: decompressed as a stream, never held in memory.
   if (source.endsWith('.zst')) await decompressZstd(source, image);
   else fs.copyFileSync(source, image);
-  let parts;
-  try {
-    parts = readGpt(image);
-  } catch (e) {
-    throw new ConfigError(`${source}: ${(e as Error).message} (is it an EVE installer image?)`, { where: source });
-  }
-  const config = findConfigPartition(parts);
-  if (!config) throw new ConfigError(`${source} has no CONFIG partition (GPT name or FAT label CONFIG)`, { where: source });
+  const config = configPartitionOf(image, source);
   const target = `${image}@@${config.offset}`;
   const keyFile = path.join(workDir, 'authorized_keys');
   fs.writeFileSync(keyFile, opts.authorizedKey.trim() + '\n');
