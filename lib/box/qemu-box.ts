@@ -124,7 +124,7 @@ export class QemuBox extends EventEmitter<{ off: [reason: string]; qmp: [QmpEven
     };
     fs.rmSync(machine.qmpSocket, { force: true });
     const { file, args } = qemuCommand(machine);
-    this.console.note(`power on: ${file} ${args.join(' ')}`);
+    this.console.note(`power on: ${file} ${args.join(' ')}`, { cut: true });
     const qemu = spawnManaged(`qemu ${this.name}`, file, args);
     this.qemu = qemu;
     void qemu.exited.then((how) => this.onQemuExit(qemu, how));
@@ -157,7 +157,7 @@ export class QemuBox extends EventEmitter<{ off: [reason: string]; qmp: [QmpEven
     this.qmp = null;
     this.qemu = null;
     void this.stopSwtpm();
-    this.console.note(`power off: QEMU exited (${how})`);
+    this.console.note(`power off: QEMU exited (${how})`, { cut: true });
     this.emit('off', how);
   }
 

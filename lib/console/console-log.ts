@@ -4,8 +4,12 @@
 // Format, one record per line:
 //   2026-11-24T20:38:55.123Z | <raw bytes of one console line, CR/ANSI/invalid UTF-8 kept>
 //   2026-11-24T20:38:56.000Z # <a note from eve-qual: link lost, reconnected, power cycled...>
+//   2026-11-24T20:38:56.000Z ~ line cut: ...   (the newline before this record is eve-qual's, not the box's)
 // A note never splits a console line: one that arrives mid-line is written when the line ends (it carries its own
-// time). Stripping the 27-character prefix of the `|` records gives back the exact byte stream.
+// time). Except at a discontinuity (`cut`: the box powered off or restarted): the box's partial line is over, and
+// bytes of the next boot must not be glued to it, so the line is ended there and marked with a `~` record.
+// Stripping the 27-character prefix of the `|` records (and the newline a `~` record marks) gives back the exact
+// byte stream.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -50,12 +54,20 @@ export class ConsoleLog {
     fs.writeSync(this.fd, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   }
 
-  /** A line of eve-qual's own (link gaps, power actions), kept apart from the box's bytes. */
-  note(text: string, at: Date = new Date()): void {
+  /**
+   * A line of eve-qual's own (link gaps, power actions), kept apart from the box's bytes. `cut`: the note marks a
+   * discontinuity (power off or on), so a partial line of the box ends here instead of waiting for its newline.
+   */
+  note(text: string, at: Date = new Date(), opts: { cut?: boolean } = {}): void {
     if (this.fd === null) return;
     const rec = `${this.stamp(at, '#').toString()}${text.replace(/\n/g, ' ')}\n`;
     if (this.atLineStart) fs.writeSync(this.fd, rec);
-    else this.deferredNotes.push(rec);
+    else if (!opts.cut) this.deferredNotes.push(rec);
+    else {
+      const mark = `\n${at.toISOString()} ~ line cut: no newline from the box before this\n`;
+      fs.writeSync(this.fd, mark + this.deferredNotes.splice(0).join('') + rec);
+      this.atLineStart = true;
+    }
   }
 
   close(): void {
@@ -76,6 +88,13 @@ export function rawBytesOfLog(content: Buffer): Buffer {
       const kind = content[pos + LOG_PREFIX_LENGTH - 2];
       const nl = content.indexOf(10, pos);
       if (kind === 0x23 /* # */) {
+        pos = nl < 0 ? content.length : nl + 1;
+        continue;
+      }
+      if (kind === 0x7e /* ~ */) {
+        // The newline that ended the record before this one was eve-qual's.
+        const last = out.pop();
+        if (last && last.length > 1) out.push(last.subarray(0, last.length - 1));
         pos = nl < 0 ? content.length : nl + 1;
         continue;
       }

@@ -176,8 +176,8 @@ export class Console {
   }
 
   /** A line of eve-qual's own in the console log. */
-  note(text: string): void {
-    this.log?.note(text);
+  note(text: string, opts: { cut?: boolean } = {}): void {
+    this.log?.note(text, new Date(), opts);
   }
 
   /** The last console lines, normalised. */

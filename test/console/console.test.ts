@@ -221,6 +221,24 @@ describe('console engine: log, taps, writers', () => {
     expect(rawBytesOfLog(content).equals(Buffer.concat([bytes, Buffer.from('tial\n')]))).to.equal(true);
   });
 
+  it('ends a partial line at a power cut, marked so that the raw bytes still come back exact', async () => {
+    const file = path.join(dir, 'box-cut.log');
+    const { link, con } = setup({ logFile: file });
+    link.feed('Shell> ');
+    con.note('link hiccup'); // an ordinary note waits for the line to end
+    con.note('power off: QEMU exited', { cut: true });
+    con.note('power on: qemu', { cut: true });
+    link.feed('BdsDxe: loading\n');
+    await con.close();
+    const content = fs.readFileSync(file);
+    const lines = content.toString('latin1').split('\n');
+    expect(lines[0]).to.match(/Z \| Shell> $/);
+    expect(lines[1]).to.match(/Z ~ line cut/);
+    expect(lines.slice(2, 5).map((l) => l.replace(/^\S+ /, ''))).to.deep.equal(['# link hiccup', '# power off: QEMU exited', '# power on: qemu']);
+    expect(lines[5]).to.match(/Z \| BdsDxe: loading$/);
+    expect(rawBytesOfLog(content).toString('latin1')).to.equal('Shell> BdsDxe: loading\n');
+  });
+
   it('feeds taps and excerpts with everything that arrives', async () => {
     const { link, con } = setup();
     const raw: Buffer[] = [];
