@@ -180,6 +180,8 @@ export class EdenBox implements Box {
       host: this.host,
       port: this.telnetPort,
       protocol: 'telnet',
+      // QEMU's telnet chardev offers BINARY itself and never answers a telnet request.
+      confirmOpen: false,
       connectTimeoutMs: 10_000,
       reconnectDeadlineMs: this.timeouts.settle,
     });

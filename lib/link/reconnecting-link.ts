@@ -19,6 +19,11 @@ export interface TransportSink {
   data(chunk: Buffer): void;
   /** The connection is gone (peer closed, device vanished, process exited); `cause` is for humans. */
   lost(cause: string): void;
+  /**
+   * Once connected, how to say what the attempt is still waiting for (e.g. the server's telnet answers); a connect
+   * timeout names it. Asked only when the timeout fires.
+   */
+  awaiting?(what: () => string): void;
 }
 
 export interface ReconnectOptions {
@@ -217,7 +222,11 @@ export abstract class ReconnectingLink extends EventEmitter<LinkEvents> implemen
     life.addEventListener('abort', onLife, { once: true });
     let adopted = false;
     let lostEarly: string | undefined;
+    let awaiting: (() => string) | undefined;
     const sink: TransportSink = {
+      awaiting: (what) => {
+        awaiting = what;
+      },
       // Bytes are emitted whatever state the link is in, unless the user closed it: nothing received is dropped.
       data: (chunk) => {
         if (this.#life?.signal === life && chunk.length > 0) this.emit('data', chunk);
@@ -240,7 +249,11 @@ export abstract class ReconnectingLink extends EventEmitter<LinkEvents> implemen
         connecting,
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
-            const err = new ConnectTimeout(`no answer within ${formatMs(timeoutMs)} (connect timeout)`);
+            const err = new ConnectTimeout(
+              awaiting === undefined
+                ? `no answer within ${formatMs(timeoutMs)} (connect timeout)`
+                : `connected, but no ${awaiting()} within ${formatMs(timeoutMs)} (connect timeout)`,
+            );
             ac.abort(err);
             reject(err);
           }, timeoutMs);

@@ -72,6 +72,13 @@ export class ComPortControl {
     this.settled.catch(() => undefined);
   }
 
+  /** What the server has not confirmed yet, in words (for a connect timeout). */
+  get unconfirmed(): string[] {
+    if (this.#done) return [];
+    if (!this.#codec().isSettled('local', TelnetOption.COM_PORT)) return ['RFC 2217 (COM-PORT-OPTION)'];
+    return [...this.#pending.values()].map((r) => `RFC 2217 ${r.what}`);
+  }
+
   start(): void {
     this.#codec().requestLocal(TelnetOption.COM_PORT);
   }

@@ -13,6 +13,12 @@ export interface TcpSerialLinkOptions extends ReconnectOptions, Partial<SerialSe
   port: number;
   /** Default 'raw'. The serial settings are only sent with 'rfc2217'; otherwise the server's own setup applies. */
   protocol?: TcpSerialProtocol;
+  /**
+   * Telnet only, default true: the link counts as open once the server has answered DO TIMING-MARK, which proves it
+   * reads from this connection (ser2net does only after it has opened the device). False for servers that never
+   * answer a telnet request, such as QEMU's telnet chardev: there BINARY settles on the server's own offers alone.
+   */
+  confirmOpen?: boolean;
 }
 
 /** `tcp:lab-ts1:4001 (telnet)`; IPv6 literals get brackets so the port stays readable. */
@@ -25,6 +31,7 @@ export class TcpSerialLink extends ReconnectingLink {
   readonly port: number;
   readonly protocol: TcpSerialProtocol;
   readonly settings: SerialSettings;
+  readonly #confirmOpen: boolean;
   #report: ComPortReport | undefined;
 
   constructor(opts: TcpSerialLinkOptions) {
@@ -34,6 +41,7 @@ export class TcpSerialLink extends ReconnectingLink {
     this.port = opts.port;
     this.protocol = protocol;
     this.settings = resolveSerialSettings(opts);
+    this.#confirmOpen = opts.confirmOpen ?? true;
   }
 
   /** With 'rfc2217': the line settings the terminal server confirmed on the last (re)connect. */
@@ -61,27 +69,64 @@ export class TcpSerialLink extends ReconnectingLink {
       },
       onSubnegotiation: (option, data) => comPort?.onSubnegotiation(option, data),
     });
-    const transport = socketTransport(socket, sink, codec);
+    // What the server says before it hangs up ("Device open failure: …" from ser2net) is the reason: keep the start.
+    let said = '';
+    const transport = socketTransport(
+      socket,
+      {
+        ...sink,
+        data: (chunk) => {
+          if (said.length < 200) said += chunk.toString('latin1');
+          sink.data(chunk);
+        },
+      },
+      codec,
+    );
 
     // Until BINARY is settled both ways a CR or NUL would be encoded one way and decoded another, and until the
     // server confirms the line settings the box may be talking at another speed: the link is not open before that.
-    const binarySettled = new Promise<void>((resolve) => {
+    // ser2net sends its own offers (BINARY both ways among them) as it accepts, before it opens the device, so BINARY
+    // can settle on a connection that is about to be hung up on. It reads from the client only once the device is
+    // open, so the answer to DO TIMING-MARK (WILL or WONT, RFC 860) proves the server got past that.
+    const confirmOpen = this.#confirmOpen;
+    const negotiated = new Promise<void>((resolve) => {
       onNegotiation = () => {
-        if (codec.isSettled('local', TelnetOption.BINARY) && codec.isSettled('remote', TelnetOption.BINARY)) resolve();
+        if (
+          codec.isSettled('local', TelnetOption.BINARY) &&
+          codec.isSettled('remote', TelnetOption.BINARY) &&
+          (!confirmOpen || codec.isSettled('remote', TelnetOption.TIMING_MARK))
+        )
+          resolve();
       };
     });
     // ser2net accepts the TCP connection and then hangs up when it cannot open its device, or while it shuts down:
     // fail the attempt at once rather than wait out the connect timeout.
     const hangup = new Promise<never>((_, reject) =>
-      socket.once('close', () => reject(new Error('the terminal server closed the connection during telnet negotiation'))),
+      socket.once('close', () => {
+        const words = said.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 160);
+        // Often the words are lost: our first requests hit the closed socket, and Node drops unread data on EPIPE.
+        const why = words ? `, saying "${words}"` : ' (ser2net does that when it cannot open its serial device)';
+        reject(new Error(`the terminal server closed the connection during telnet negotiation${why}`));
+      }),
     );
     hangup.catch(() => undefined);
     codec.requestLocal(TelnetOption.BINARY);
     codec.requestRemote(TelnetOption.BINARY);
     codec.requestRemote(TelnetOption.SGA);
+    if (confirmOpen) codec.requestRemote(TelnetOption.TIMING_MARK);
+    sink.awaiting?.(() => {
+      const missing: string[] = [];
+      const binary = codec.isSettled('local', TelnetOption.BINARY) && codec.isSettled('remote', TelnetOption.BINARY);
+      if (!binary) missing.push('telnet BINARY');
+      // With BINARY settled on the server's own offers, a missing TIMING-MARK answer means it is not reading.
+      if (confirmOpen && !codec.isSettled('remote', TelnetOption.TIMING_MARK))
+        missing.push(binary ? 'telnet TIMING-MARK (the server offered its options but does not read: ser2net does that until its device opens)' : 'telnet TIMING-MARK');
+      missing.push(...(comPort?.unconfirmed ?? []));
+      return `answer to ${missing.join(', ')}`;
+    });
     comPort?.start();
     try {
-      await abortable(Promise.race([Promise.all([binarySettled, comPort?.settled]), hangup]), signal);
+      await abortable(Promise.race([Promise.all([negotiated, comPort?.settled]), hangup]), signal);
       if (comPort) this.#report = { ...comPort.report };
       return transport;
     } catch (err) {

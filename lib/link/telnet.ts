@@ -17,6 +17,7 @@ export const TelnetOption = {
   BINARY: 0,
   ECHO: 1,
   SGA: 3,
+  TIMING_MARK: 6,
   COM_PORT: 44,
 } as const;
 

@@ -141,7 +141,9 @@ describe('link open errors', function () {
     const port = (server.address() as net.AddressInfo).port;
     try {
       const err = await openFails(track(new TcpSerialLink({ host: '127.0.0.1', port, protocol: 'rfc2217', connectTimeoutMs: 300 })), 2000);
-      expect(err.message).to.equal(`cannot open tcp:127.0.0.1:${port} (rfc2217): no answer within 300 ms (connect timeout)`);
+      expect(err.message).to.equal(
+        `cannot open tcp:127.0.0.1:${port} (rfc2217): connected, but no answer to telnet BINARY, telnet TIMING-MARK, RFC 2217 (COM-PORT-OPTION) within 300 ms (connect timeout)`,
+      );
       // The attempt's socket was torn down, not left to the server.
       await new Promise<void>((resolve) => (held[0]!.destroyed ? resolve() : held[0]!.once('close', () => resolve())));
     } finally {

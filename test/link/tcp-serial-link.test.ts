@@ -9,7 +9,8 @@ import path from 'node:path';
 import { LabError } from '../../lib/errors.ts';
 import type { LinkGap } from '../../lib/link/link.ts';
 import { TcpSerialLink, type TcpSerialProtocol } from '../../lib/link/tcp-serial-link.ts';
-import { freePort } from '../helpers/net.ts';
+import { freePort, waitForListen } from '../helpers/net.ts';
+import { startPeer, type Peer } from '../helpers/peer.ts';
 import { startSer2net, type Ser2net } from '../helpers/ser2net.ts';
 import { ByteCollector, openPtyEnd, startPtyPair, waitForEvent, type PtyEnd, type PtyPair } from '../helpers/socat.ts';
 
@@ -201,6 +202,50 @@ describe('TcpSerialLink against ser2net whose serial device is gone', function (
     // Closed, reset or a broken pipe, depending on how far the negotiation got before ser2net hung up.
     expect((err as Error).message).to.match(
       new RegExp(`^cannot open tcp:127\\.0\\.0\\.1:${ser2net.port} \\(telnet\\): (the terminal server closed the connection|connection reset by peer|connection closed|broken pipe)`),
+    );
+  });
+});
+
+describe("TcpSerialLink against QEMU's telnet chardev (offers BINARY itself, never answers a telnet request)", function () {
+  let qemu: Peer;
+  let port: number;
+  let link: TcpSerialLink | undefined;
+
+  beforeEach(async () => {
+    port = await freePort();
+    // The monitor on a telnet chardev: the same telnet server as a box's serial port, with a banner to read.
+    qemu = startPeer('qemu-system-x86_64', [
+      '-M', 'none', '-display', 'none', '-nodefaults',
+      '-chardev', `socket,id=mon,host=127.0.0.1,port=${port},server=on,wait=off,telnet=on`,
+      '-mon', 'chardev=mon',
+    ], { name: 'qemu' });
+    await waitForListen(port, qemu);
+  });
+
+  afterEach(async () => {
+    await link?.close();
+    link = undefined;
+    await qemu.stop();
+  });
+
+  it('opens with confirmOpen false, on the server offers alone, and carries the data', async () => {
+    link = new TcpSerialLink({ host: '127.0.0.1', port, protocol: 'telnet', confirmOpen: false });
+    const got = new ByteCollector();
+    link.on('data', got.push);
+    await link.open();
+    await got.untilText('(qemu) ');
+    expect(got.text()).to.match(/^QEMU [\d.]+ monitor/);
+  });
+
+  it('by default waits for the TIMING-MARK answer, and its connect timeout says that is what never came', async () => {
+    link = new TcpSerialLink({ host: '127.0.0.1', port, protocol: 'telnet', connectTimeoutMs: 1500 });
+    const err = await link.open().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(LabError);
+    expect((err as Error).message).to.match(
+      new RegExp(`^cannot open tcp:127\\.0\\.0\\.1:${port} \\(telnet\\): connected, but no answer to telnet TIMING-MARK \\(the server offered its options but does not read.*\\) within 1\\.5 s \\(connect timeout\\)$`),
     );
   });
 });
