@@ -21,7 +21,7 @@ need_test=(
   /usr/sbin/sshd:openssh-server ssh:openssh-client socat:socat ser2net:ser2net /usr/sbin/agetty:util-linux
   /usr/bin/python3:python3 setpriv:util-linux
   xmllint:libxml2-utils /usr/lib/chromium/chromium:chromium
-  ipmi_sim:openipmi ipmitool:ipmitool pdudaemon:pdudaemon openssl:openssl
+  ipmi_sim:openipmi ipmitool:ipmitool pdudaemon:pdudaemon openssl:openssl tinyproxy:tinyproxy
 )
 need_bench=("${need_test[@]}" /usr/lib/python3/dist-packages/pexpect:python3-pexpect)
 need_demo=("${need_fixtures[@]}" "${need_qemu[@]}")

@@ -7,7 +7,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { ConfigError, LabError, describeSystemError } from '../errors.ts';
+import { credentialsHint, describeProxy, ProxyError, proxyFor, tunnel, viaProxy, type HttpProxy } from './http-proxy.ts';
 import { pause } from '../util/deadline.ts';
 
 /** bytes received so far (a resumed download counts what the .part already held) of total, when the server says. */
@@ -60,6 +62,8 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   // comes back whole (200) instead of being spliced onto the old bytes.
   let validator: string | undefined;
   let failures = 0;
+  const proxy = proxyFor(new URL(url));
+  if (proxy) opts.log?.(`${displayUrl(url)}: through ${describeProxy(proxy)}`);
   for (;;) {
     opts.signal?.throwIfAborted();
     const offset = sizeOf(part);
@@ -216,15 +220,35 @@ async function get(url: string, headers: Record<string, string>, opts: DownloadO
   }
 }
 
-function requestOnce(url: URL, headers: Record<string, string>, opts: DownloadOptions): Promise<http.IncomingMessage> {
+async function requestOnce(url: URL, headers: Record<string, string>, opts: DownloadOptions): Promise<http.IncomingMessage> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return Promise.reject(new ConfigError(`${displayUrl(url)}: only http and https are supported`, { where: displayUrl(url) }));
+    throw new ConfigError(`${displayUrl(url)}: only http and https are supported`, { where: displayUrl(url) });
   }
   const auth = url.username ? { auth: `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` } : {};
   const idleMs = opts.idleTimeoutMs ?? 60_000;
+  // Per request, not per download: a redirect can lead to a host that no_proxy lets through directly.
+  const proxy = proxyFor(url);
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  let send: (cb: (res: http.IncomingMessage) => void) => http.ClientRequest;
+  if (!proxy) {
+    send = (cb) => (url.protocol === 'https:' ? https : http).get(url, { headers, ...auth, ...signal }, cb);
+  } else if (url.protocol === 'http:') {
+    send = (cb) => http.get({ ...viaProxy(url, proxy, headers), ...auth, ...signal }, cb);
+  } else {
+    const socket = await openTunnel(url, proxy, idleMs, opts);
+    send = (cb) => https.get(url, { headers, ...auth, ...signal, createConnection: () => socket }, cb);
+  }
   return new Promise((resolve, reject) => {
     let response: http.IncomingMessage | undefined;
-    const req = (url.protocol === 'https:' ? https : http).get(url, { headers, ...auth, ...(opts.signal ? { signal: opts.signal } : {}) }, (res) => {
+    const req = send((res) => {
+      // 407 is the proxy's; a 401 can be the server's or the proxy's (tinyproxy answers wrong credentials so).
+      if (proxy && url.protocol === 'http:' && (res.statusCode === 407 || (res.statusCode === 401 && proxy.url.username))) {
+        res.destroy();
+        const from = res.statusCode === 407 ? `${describeProxy(proxy)} answered` : `through ${describeProxy(proxy)}, the server or the proxy answered`;
+        return reject(
+          new ConfigError(`${displayUrl(url)}: ${from} HTTP ${res.statusCode} ${res.statusMessage ?? ''}: ${credentialsHint(proxy)}`, { where: displayUrl(url) }),
+        );
+      }
       response = res;
       resolve(res);
     });
@@ -237,9 +261,22 @@ function requestOnce(url: URL, headers: Record<string, string>, opts: DownloadOp
     });
     req.on('error', (e) => {
       if (opts.signal?.aborted) return reject(opts.signal.reason);
-      reject(e instanceof Transient ? e : new Transient(describeSystemError(e)));
+      if (e instanceof Transient) return reject(e);
+      reject(new Transient(proxy ? `${describeProxy(proxy)}: ${describeSystemError(e)}` : describeSystemError(e)));
     });
   });
+}
+
+/** The TLS connection through the proxy; its faults sorted into retry (Transient) and not (ConfigError). */
+async function openTunnel(url: URL, proxy: HttpProxy, idleMs: number, opts: DownloadOptions): Promise<TLSSocket> {
+  try {
+    return await tunnel(url, proxy, { idleMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+  } catch (e) {
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    if (e instanceof ProxyError && !e.retry) throw new ConfigError(`${displayUrl(url)}: ${e.message}`, { where: displayUrl(url), cause: e });
+    // A certificate the server should not have is retried like any TLS failure without a proxy, then reported.
+    throw new Transient(e instanceof ProxyError ? e.message : `${describeSystemError(e)} (through ${describeProxy(proxy)})`);
+  }
 }
 
 /**
