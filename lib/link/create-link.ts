@@ -22,6 +22,8 @@ export interface TcpLinkConfig extends Timing, Partial<SerialSettings> {
   port: number;
   /** Default 'raw'. Serial settings are accepted only with 'rfc2217', the one protocol that can apply them. */
   protocol?: TcpSerialProtocol;
+  /** telnet and rfc2217: wait for the server's answer to DO TIMING-MARK before the link counts as open (default). */
+  confirmOpen?: boolean;
 }
 
 export type QemuLinkConfig = Timing & { type: 'qemu' } & ({ path: string; host?: never; port?: never } | { host: string; port: number; path?: never });
@@ -76,10 +78,13 @@ export function parseLinkConfig(raw: unknown, field = 'link'): LinkConfig {
       return { type, path, ...timing, ...serial };
     }
     case 'tcp': {
-      check.only(['type', 'host', 'port', 'protocol', ...serialKeys, ...timingKeys]);
+      check.only(['type', 'host', 'port', 'protocol', 'confirmOpen', ...serialKeys, ...timingKeys]);
       const host = check.string('host', true);
       const port = check.port('port', true);
       const protocol = check.oneOf('protocol', ['raw', 'telnet', 'rfc2217'] as const) ?? 'raw';
+      const confirmOpen = check.boolean('confirmOpen');
+      if (confirmOpen !== undefined && protocol === 'raw')
+        throw new ConfigError(`${field}.confirmOpen: applies only with protocol telnet or rfc2217`, { where: `${field}.confirmOpen` });
       const serial = check.serial();
       const given = serialKeys.filter((k) => check.obj[k] !== undefined);
       if (protocol !== 'rfc2217' && given.length > 0)
@@ -87,7 +92,7 @@ export function parseLinkConfig(raw: unknown, field = 'link'): LinkConfig {
           `${field}.${given[0]}: serial settings apply only with protocol rfc2217; with ${protocol} the terminal server's own port setup decides`,
           { where: `${field}.${given[0]}` },
         );
-      return { type, host, port, protocol, ...timing, ...serial };
+      return { type, host, port, protocol, ...(confirmOpen !== undefined ? { confirmOpen } : {}), ...timing, ...serial };
     }
     case 'qemu': {
       check.only(['type', 'path', 'host', 'port', ...timingKeys]);
@@ -157,6 +162,12 @@ class Checker {
     const v = this.obj[key];
     if (v === undefined && required) throw this.#bad(key, 'is required');
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw this.#bad(key, 'must be a TCP port, 1 to 65535');
+    return v;
+  }
+
+  boolean(key: string): boolean | undefined {
+    const v = this.obj[key];
+    if (v !== undefined && typeof v !== 'boolean') throw this.#bad(key, 'must be true or false');
     return v;
   }
 

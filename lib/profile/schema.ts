@@ -29,6 +29,8 @@ export const linkSchema = z.discriminatedUnion('type', [
     host: z.string().min(1),
     port,
     protocol: z.enum(['raw', 'telnet', 'rfc2217']).optional(),
+    // telnet/rfc2217: false for a server that never answers telnet requests (QEMU's telnet chardev).
+    confirmOpen: z.boolean().optional(),
     ...serialSettings,
     ...linkTiming,
   }),

@@ -64,6 +64,8 @@ describe('createLink', () => {
     ['port out of range', { type: 'tcp', host: 'ts1', port: 70000 }, 'console.link.port', /TCP port/],
     ['unknown protocol', { type: 'tcp', host: 'ts1', port: 4001, protocol: 'ssh' }, 'console.link.protocol', /raw, telnet, rfc2217/],
     ['baud rate on a raw port', { type: 'tcp', host: 'ts1', port: 4001, baudRate: 9600 }, 'console.link.baudRate', /only with protocol rfc2217/],
+    ['confirmOpen on a raw port', { type: 'tcp', host: 'ts1', port: 4001, confirmOpen: false }, 'console.link.confirmOpen', /only with protocol telnet or rfc2217/],
+    ['confirmOpen as a string', { type: 'tcp', host: 'ts1', port: 4001, protocol: 'telnet', confirmOpen: 'no' }, 'console.link.confirmOpen', /true or false/],
     ['qemu with both addresses', { type: 'qemu', path: '/s', host: 'h', port: 1 }, 'console.link', /either path .* or host and port/],
     ['qemu with no address', { type: 'qemu' }, 'console.link', /needs path/],
     ['process as a shell line', { type: 'process', command: 'ipmitool sol activate' }, 'console.link.command', /not a shell line/],
