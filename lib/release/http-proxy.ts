@@ -146,10 +146,20 @@ export function tunnel(url: URL, p: HttpProxy, opts: { signal?: AbortSignal; idl
       }
       if (head.length > 0) socket.unshift(head);
       const secure = tls.connect({ socket, ...(net.isIP(host) ? { host } : { servername: host, host }) });
-      const fail = (e: Error) => reject(e);
+      // The handshake gets the same idle bound as everything else: a server behind the tunnel that never answers
+      // must not hang the download.
+      secure.setTimeout(opts.idleMs, () => secure.destroy(new ProxyError(`TLS with ${authority} through ${describeProxy(p)}: no answer for ${opts.idleMs} ms`, true)));
+      const onAbort = () => secure.destroy(opts.signal?.reason as Error);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const fail = (e: Error) => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        reject(opts.signal?.aborted ? opts.signal.reason : e);
+      };
       secure.once('error', fail);
       secure.once('secureConnect', () => {
         secure.off('error', fail);
+        secure.setTimeout(0);
+        opts.signal?.removeEventListener('abort', onAbort);
         resolve(secure);
       });
     });

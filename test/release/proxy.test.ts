@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../lib/errors.ts';
@@ -74,6 +75,20 @@ class StaticServer {
     }
     res.writeHead(200, { 'content-length': fs.statSync(file).size });
     fs.createReadStream(file).pipe(res);
+  }
+}
+
+/** Run `f` with these variables set in this process's environment (downloadFile reads the proxy from it). */
+async function withEnv<T>(vars: Record<string, string>, f: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return await f();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 }
 
@@ -214,20 +229,35 @@ describe('release downloads through an HTTP proxy (tinyproxy)', function () {
 
   it('a proxy that is down: the download gives up naming the URL and the proxy', async () => {
     const dead = await freePort();
-    const saved = process.env.http_proxy;
-    process.env.http_proxy = `http://127.0.0.1:${dead}`;
-    try {
-      const err = await downloadFile(`${base('http')}${RAW}`, path.join(tmp, 'never.raw'), { attempts: 2, backoffMs: 10 }).then(
+    const err = await withEnv({ http_proxy: `http://127.0.0.1:${dead}` }, () =>
+      downloadFile(`${base('http')}${RAW}`, path.join(tmp, 'never.raw'), { attempts: 2, backoffMs: 10 }).then(
         () => undefined,
         (e: unknown) => e,
+      ),
+    );
+    expect(err).to.be.instanceOf(ConfigError);
+    expect((err as Error).message).to.contain(`${base('http')}${RAW}`).and.contain(`proxy http://127.0.0.1:${dead} (from http_proxy)`).and.contain('gave up after 2 attempts');
+    expect(server.seen).to.deep.equal([]);
+  });
+
+  it('a server behind the tunnel that never answers TLS: the download gives up after the idle bound, not never', async () => {
+    const silent = net.createServer((sock) => sock.resume()); // accepts, reads, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const url = `https://127.0.0.1:${port}/${VERSION}/${RAW}`;
+      const err = await withEnv({ HTTPS_PROXY: proxyUrl() }, () =>
+        downloadFile(url, path.join(tmp, 'silent.raw'), { attempts: 1, idleTimeoutMs: 500 }).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
       );
       expect(err).to.be.instanceOf(ConfigError);
-      expect((err as Error).message).to.contain(`${base('http')}${RAW}`).and.contain(`proxy http://127.0.0.1:${dead} (from http_proxy)`).and.contain('gave up after 2 attempts');
+      expect((err as Error).message).to.contain(url).and.contain(`TLS with 127.0.0.1:${port} through proxy http://127.0.0.1:${proxyPort} (from HTTPS_PROXY): no answer for 500 ms`);
+      expect((err as Error).message).not.to.contain(PASSWORD);
     } finally {
-      if (saved === undefined) delete process.env.http_proxy;
-      else process.env.http_proxy = saved;
+      silent.close();
     }
-    expect(server.seen).to.deep.equal([]);
   });
 
   it("picks the variable and no_proxy entry as curl does", () => {
