@@ -17,6 +17,7 @@ import type { Box, SshEndpoint } from './box.ts';
 import { QmpClient, type QmpEvent } from './qmp.ts';
 import { withInstaller, withoutInstaller } from './installer-disks.ts';
 import { accelFor, findFirmware, qemuCommand, slirpGuestUrl, type Arch, type QemuDisk, type QemuMachine, type QemuNic, type QemuWatchdog } from './qemu-machine.ts';
+import { unixSocketListening } from '../util/unix-socket.ts';
 
 export interface QemuBoxOptions {
   name: string;
@@ -172,7 +173,8 @@ export class QemuBox extends EventEmitter<{ off: [reason: string]; qmp: [QmpEven
     this.swtpm = swtpm;
     const deadline = new Deadline(10_000);
     let delay = 5;
-    while (!fs.existsSync(sock)) {
+    // Listening, not just bound: QEMU is started on it next and gives up on a refused connect.
+    while (!unixSocketListening(sock)) {
       if (!swtpm.running()) throw new LabError(`swtpm for ${this.name} exited at start: ${swtpm.output().trim()}`, { where: this.where });
       if (deadline.expired()) {
         await swtpm.stop();

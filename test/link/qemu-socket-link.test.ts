@@ -3,10 +3,11 @@
 // a guest. Killing and restarting QEMU is a power cycle of the virtual box.
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Deadline, pause } from '../../lib/util/deadline.ts';
+import { unixSocketListening } from '../../lib/util/unix-socket.ts';
 import type { LinkGap } from '../../lib/link/link.ts';
 import { QemuSocketLink } from '../../lib/link/qemu-socket-link.ts';
 import { freePort } from '../helpers/net.ts';
@@ -22,13 +23,13 @@ function startQemu(chardev: string): Peer {
   );
 }
 
-/** QEMU prints nothing when its socket is ready: wait for the socket file (bounded, with backoff). */
+/** QEMU prints nothing when its socket is ready: wait until it listens (bounded, with backoff). */
 async function waitForSocket(p: string, qemu: Peer, timeoutMs = 10_000): Promise<void> {
   const deadline = new Deadline(timeoutMs);
   for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
-    if ((await stat(p).catch(() => undefined))?.isSocket()) return;
+    if (unixSocketListening(p)) return;
     if (qemu.proc.exitCode !== null) throw new Error(`qemu exited:\n${qemu.output()}`);
-    if (deadline.expired()) throw new Error(`no socket at ${p} after ${timeoutMs} ms:\n${qemu.output()}`);
+    if (deadline.expired()) throw new Error(`no socket listening at ${p} after ${timeoutMs} ms:\n${qemu.output()}`);
     await pause(delay);
   }
 }
