@@ -7,12 +7,15 @@
 // The cache folder is <repo>/.cache/releases/<name from the source>/ unless given; it is itself a local release
 // folder, so it can also be given to --release later.
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReleaseArch } from './asset-names.ts';
 import { eveImage, fetchDockerRelease } from './docker-release.ts';
 import { locateLocalRelease, verifyRelease, type Release } from './local-release.ts';
 import { fetchUrlRelease, releaseBaseUrl } from './url-release.ts';
+import { displayUrl } from './download.ts';
+import { lockFile } from '../util/file-lock.ts';
 
 /** Progress of the long steps; `label` says which (`download <file>`, `verify <file>`, `docker <tag> installer_raw`). */
 export type ReleaseProgress = (bytes: number, total: number | undefined, label: string) => void;
@@ -66,5 +69,18 @@ export async function resolveRelease(src: string, arch: ReleaseArch, opts: Fetch
     return release;
   }
   const cacheDir = path.resolve(opts.cacheDir ?? defaultCacheDir(src, arch)!);
-  return s.kind === 'url' ? fetchUrlRelease(s.url, arch, { ...opts, cacheDir }) : fetchDockerRelease(s.tag, arch, { ...opts, cacheDir });
+  // One fetch per cache folder at a time, across processes: runs on several boxes start together on one release, and
+  // the ones that wait find the folder complete and verified. The lock sits beside the folder, never inside it
+  // (a failed first fetch removes the folder it made).
+  fs.mkdirSync(path.dirname(cacheDir), { recursive: true });
+  const lock = await lockFile(path.join(path.dirname(cacheDir), `.${path.basename(cacheDir)}.lock`), {
+    purpose: `fetching ${s.kind === 'url' ? displayUrl(s.url) : src} (${arch}) into ${cacheDir}`,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  try {
+    return s.kind === 'url' ? await fetchUrlRelease(s.url, arch, { ...opts, cacheDir }) : await fetchDockerRelease(s.tag, arch, { ...opts, cacheDir });
+  } finally {
+    await lock.release();
+  }
 }

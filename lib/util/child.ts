@@ -6,6 +6,11 @@ import fs from 'node:fs';
 
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
 
+/** [command, argv] that run `file args` killed by the kernel when eve-qual dies (setpriv, where there is one). */
+export function underDeathSignal(file: string, args: string[]): [string, string[]] {
+  return SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', file, ...args]] : [file, args];
+}
+
 export interface ManagedChild {
   readonly name: string;
   readonly pid: number | undefined;
@@ -24,7 +29,7 @@ export function spawnManaged(
   args: string[],
   opts: { cwd?: string; env?: Record<string, string>; onOutput?: (s: string) => void } = {},
 ): ManagedChild {
-  const [cmd, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', file, ...args]] : [file, args];
+  const [cmd, argv] = underDeathSignal(file, args);
   const proc = execa(cmd, argv, {
     cwd: opts.cwd,
     env: opts.env,

@@ -30,6 +30,8 @@ interface Faults {
   ignoreRange?: boolean;
   /** Flip one byte of this file in every response. */
   corrupt?: { file: string; at: number };
+  /** The first response for this file sends `bytes` bytes, calls `held`, and sends the rest once `until` settles. */
+  hold?: { file: string; bytes: number; held: () => void; until: Promise<void> };
 }
 
 interface Logged {
@@ -136,6 +138,17 @@ class ReleaseServer {
       res.write(buf, () => (cut ? res.socket?.destroy() : this.stalled.add(res)));
       return;
     }
+    const hold = f.hold?.file === name && !this.dropped.has(name) ? f.hold : undefined;
+    if (hold) {
+      this.dropped.add(name);
+      const buf = Buffer.alloc(hold.bytes);
+      const fd = fs.openSync(file, 'r');
+      fs.readSync(fd, buf, 0, buf.length, start);
+      fs.closeSync(fd);
+      res.write(buf, () => hold.held());
+      void hold.until.then(() => fs.createReadStream(file, { start: start + hold.bytes }).pipe(res));
+      return;
+    }
     let pos = start;
     const body = fs.createReadStream(file, { start });
     body.on('data', (chunk) => {
@@ -150,6 +163,15 @@ class ReleaseServer {
     body.on('end', () => res.end());
     res.on('close', () => body.destroy());
   }
+}
+
+/** `p`, or a rejection naming what was awaited once `ms` have passed. */
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function sha256(file: string): string {
@@ -353,6 +375,48 @@ describe('release sources: URL base and docker:', function () {
       const bad = await eveQual(['release', 'verify', missing, '--arch', 'amd64', '--dir', path.join(tmp, 'cli-404')], { timeout: 120_000 });
       expect(bad.exitCode, bad.all).to.equal(2);
       expect(bad.stderr).to.contain(missing).and.contain('amd64.installer.img');
+    });
+  });
+
+  describe('two processes, one cache folder', () => {
+    it('two eve-qual release fetch of one release into one folder: one downloads, the other waits and finds it verified', async () => {
+      const rel = publish('shared', { [RAW]: RAW, [SUMS]: SUMS });
+      const dir = path.join(tmp, 'shared-fetched');
+      let open!: () => void;
+      let held!: () => void;
+      const underWay = new Promise<void>((resolve) => (held = resolve));
+      server.faults.hold = { file: RAW, bytes: 1 << 20, held, until: new Promise<void>((resolve) => (open = resolve)) };
+      const fetch = () => eveQual(['release', 'fetch', server.url(rel), '--arch', 'amd64', '--dir', dir], { timeout: 120_000 });
+      const first = fetch();
+      try {
+        await withDeadline(underWay, 60_000, "the first fetch's download");
+        const second = fetch();
+        let said = '';
+        await withDeadline(
+          new Promise<void>((resolve) =>
+            second.all!.on('data', (d: Buffer) => {
+              said += d.toString();
+              if (said.includes('waiting for')) resolve();
+            }),
+          ),
+          60_000,
+          'the second fetch to say it waits',
+        ).catch((e: Error) => {
+          throw new Error(`${e.message}; it said: ${said}`);
+        });
+        open();
+        const [a, b] = await Promise.all([first, second]);
+        expect(a.exitCode, a.all).to.equal(0);
+        expect(b.exitCode, b.all).to.equal(0);
+        expect(b.stderr).to.match(/waiting for pid \d+ on .*: fetching http:\/\/127\.0\.0\.1:\d+\/files\/shared\/0\.0\.0-fixture\/ \(amd64\)/);
+        expect(b.stdout).to.contain(`matches ${SUMS}`);
+        // One download of the image: the second found it in the folder, verified.
+        expect(server.for(RAW).map((q) => q.status)).to.deep.equal([200]);
+        expect(sha256(path.join(dir, RAW))).to.equal(fixtureSha);
+      } finally {
+        open();
+        first.kill();
+      }
     });
   });
 
