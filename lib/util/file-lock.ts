@@ -37,8 +37,8 @@ export async function lockFile(file: string, opts: LockOptions): Promise<FileLoc
     const timeoutMs = opts.timeoutMs ?? 2 * 3600_000;
     child = await start(file, [], { timeoutMs, owner, signal: opts.signal });
   }
-  fs.writeFileSync(owner, `pid ${process.pid} on ${os.hostname()} since ${new Date().toISOString()}: ${opts.purpose}\n`);
   if (!child) throw new LabError(`cannot lock ${file}: flock gave up without holding it`, { where: file });
+  fs.writeFileSync(owner, `pid ${process.pid} on ${os.hostname()} since ${new Date().toISOString()}: ${opts.purpose}\n`);
   const held = child;
   return {
     release: async () => {
