@@ -17,4 +17,4 @@ for (let i = 0; i < count; i++) {
 }
 const seconds = (performance.now() - t0) / 1000;
 await con.close();
-process.stdout.write(JSON.stringify({ seconds, found, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+process.stdout.write(JSON.stringify({ seconds, found, bytes: con.received, maxRssKb: process.resourceUsage().maxRSS }) + '\n');

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPort } from '../test/helpers/net.ts';
+import { freePort, waitForListen } from '../test/helpers/net.ts';
 import { startPeer } from '../test/helpers/peer.ts';
 import { buildStream } from './console-stream.ts';
 
@@ -17,13 +17,20 @@ const MARKERS = 200;
 interface SideResult {
   seconds: number;
   found: number;
+  /** eve-qual's side only: bytes received, to show it read the whole stream (a short read would flatter the rate). */
+  bytes?: number;
   maxRssKb: number;
 }
 
+/**
+ * The stream on a TCP port for exactly one client. Readiness comes from /proc/net/tcp, not a probe connection: socat
+ * opens the file once, so a probe's session would read (and lose) the head of the stream, and with `fork` every
+ * session shares the file offset. (A probe here once ate the first 208 KiB, marker 0 with it: a 60 s stall.)
+ */
 async function serve(file: string): Promise<{ port: number; stop: () => Promise<void> }> {
   const port = await freePort();
-  const peer = startPeer('socat', ['-u', `OPEN:${file},rdonly`, `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`]);
-  await waitForPort(port);
+  const peer = startPeer('socat', ['-u', `OPEN:${file},rdonly`, `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`]);
+  await waitForListen(port, peer);
   return { port, stop: () => peer.stop() };
 }
 
@@ -49,6 +56,8 @@ export async function run(): Promise<string> {
     // Debian's python3 has python3-pexpect; a pyenv python on PATH may not.
     const py = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
     const pe = await side(file, py, (port) => [path.join(here, 'pexpect_throughput.py'), String(port), path.join(dir, 'pe.log'), String(MARKERS)]);
+    // The last marker ends the stream, so finding it means all but its CR LF arrived.
+    if (eq.bytes !== undefined && eq.bytes < data.length - 2) throw new Error(`eve-qual's side received ${eq.bytes} of ${data.length} bytes`);
     const eqMibs = mib / eq.seconds;
     const peMibs = mib / pe.seconds;
     return (
