@@ -35,6 +35,42 @@ export class ConsoleLog {
 
   write(chunk: Buffer, at: Date = new Date()): void {
     if (this.fd === null || chunk.length === 0) return;
+    if (this.deferredNotes.length) return this.writeWithNotes(chunk, at);
+    // The hot path (every byte of a fast console goes through it): count the line starts first, then copy the
+    // prefixes and the lines into one buffer, with no per-line slices and one write.
+    const prefix = this.stamp(at, '|');
+    let starts = 0;
+    let atStart = this.atLineStart;
+    for (let pos = 0; pos < chunk.length; ) {
+      if (atStart) starts++;
+      const nl = chunk.indexOf(10, pos);
+      if (nl < 0) break;
+      atStart = true;
+      pos = nl + 1;
+    }
+    if (starts === 0) {
+      fs.writeSync(this.fd, chunk);
+      this.atLineStart = chunk[chunk.length - 1] === 10;
+      return;
+    }
+    const out = Buffer.allocUnsafe(chunk.length + starts * prefix.length);
+    let o = 0;
+    atStart = this.atLineStart;
+    for (let pos = 0; pos < chunk.length; ) {
+      if (atStart) o += prefix.copy(out, o);
+      const nl = chunk.indexOf(10, pos);
+      const end = nl < 0 ? chunk.length : nl + 1;
+      o += chunk.copy(out, o, pos, end);
+      atStart = nl >= 0;
+      pos = end;
+    }
+    this.atLineStart = atStart;
+    fs.writeSync(this.fd, out, 0, o);
+  }
+
+  /** write() while notes wait for the box's line to end: each goes right after the newline that ends it. */
+  private writeWithNotes(chunk: Buffer, at: Date): void {
+    if (this.fd === null) return;
     const parts: Buffer[] = [];
     let pos = 0;
     const prefix = this.stamp(at, '|');
@@ -51,7 +87,7 @@ export class ConsoleLog {
       pos = nl + 1;
       if (this.deferredNotes.length) parts.push(Buffer.from(this.deferredNotes.splice(0).join('')));
     }
-    fs.writeSync(this.fd, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    fs.writeSync(this.fd, Buffer.concat(parts));
   }
 
   /**
