@@ -2,6 +2,7 @@
 // U+FFFD), ANSI/VT100 escape sequences removed, CR and other control characters (NUL, BEL, backspace...) dropped.
 // It is streaming: a multi-byte character or an escape sequence split across chunks is carried to the next chunk,
 // so the matcher sees the same text however the bytes were chunked.
+import { isAscii } from 'node:buffer';
 
 // One alternation, applied with a global regex: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC
 // strings (ESC P/X/^/_ ... ST), two- and three-byte escapes (ESC [intermediates] final), and C0 controls other than
@@ -15,12 +16,19 @@ const COMPLETE_AT = /\x1b(?:\[[0-?]*[ -\/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[
 const MAX_CARRY = 4096;
 
 export class TextNormalizer {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
+  // ignoreBOM: a BOM is text like any other wherever it comes; with the ASCII fast path below, the decoder's "start"
+  // is not the stream's start.
+  private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
   private carry = '';
+  /** The last byte pushed: below 0x80, the decoder holds no partial sequence. */
+  private lastByte = 0;
 
   /** Normalise the next chunk; returns the text that became final. */
   push(chunk: Buffer): string {
-    let s = this.decoder.decode(chunk, { stream: true });
+    // Console output is mostly ASCII, which decodes to itself: a latin1 string of it is several times faster than
+    // the UTF-8 decoder. Only when the decoder holds nothing (a pending sequence ends in a byte >= 0x80).
+    let s = this.lastByte < 0x80 && isAscii(chunk) ? chunk.toString('latin1') : this.decoder.decode(chunk, { stream: true });
+    if (chunk.length > 0) this.lastByte = chunk[chunk.length - 1]!;
     if (this.carry) {
       s = this.carry + s;
       this.carry = '';
