@@ -112,6 +112,20 @@ describe('console engine: matching under adversarial chunking', () => {
     expect((await p).text).to.equal('café ✓');
   });
 
+  it('ASCII chunks around a split or cut-off UTF-8 sequence decode as one stream would (the ASCII fast path)', async () => {
+    const { link, con } = setup();
+    const p = con.expect('END');
+    link.feed('ascii before ');
+    link.feed(Buffer.from([0xe2, 0x9c])); // ✓ = e2 9c 93, split
+    link.feed(Buffer.from([0x93]));
+    link.feed(' then ');
+    link.feed(Buffer.from([0xc3])); // é cut off: the ASCII chunk after it ends it as U+FFFD
+    link.feed('x ');
+    link.feed(Buffer.from([0xef, 0xbb, 0xbf])); // a BOM mid-stream is kept, as the decoder keeps it
+    link.feed('END');
+    expect((await p).before).to.equal('ascii before ✓ then \ufffdx \ufeff');
+  });
+
   it('strips OSC titles and charset switches', async () => {
     const { link, con } = setup();
     const p = con.expect('ready\n');
