@@ -22,8 +22,10 @@ export interface LockOptions {
   /** Bound on waiting for another holder (default 2 h: a multi-gigabyte download on a slow lab link). */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Told once when the lock is held by someone else and this process starts waiting. */
+  /** Told when the lock is held by someone else and this process starts waiting, then every `reportEveryMs`. */
   log?: (line: string) => void;
+  /** How often a waiter says it still waits (default a minute). */
+  reportEveryMs?: number;
 }
 
 const LOCKED = 'locked\n';
@@ -35,7 +37,17 @@ export async function lockFile(file: string, opts: LockOptions): Promise<FileLoc
   if (!child) {
     opts.log?.(`waiting for ${readOwner(owner) ?? 'another eve-qual'} (lock ${file})`);
     const timeoutMs = opts.timeoutMs ?? 2 * 3600_000;
-    child = await start(file, [], { timeoutMs, owner, signal: opts.signal });
+    // A multi-gigabyte download can take the holder a while: say every minute that this run is still waiting.
+    const since = Date.now();
+    const still = setInterval(() => {
+      const s = Math.round((Date.now() - since) / 1000);
+      opts.log?.(`still waiting for ${readOwner(owner) ?? 'another eve-qual'} (${s < 120 ? `${s} s` : `${Math.round(s / 60)} min`})`);
+    }, opts.reportEveryMs ?? 60_000);
+    try {
+      child = await start(file, [], { timeoutMs, owner, signal: opts.signal });
+    } finally {
+      clearInterval(still);
+    }
   }
   if (!child) throw new LabError(`cannot lock ${file}: flock gave up without holding it`, { where: file });
   fs.writeFileSync(owner, `pid ${process.pid} on ${os.hostname()} since ${new Date().toISOString()}: ${opts.purpose}\n`);

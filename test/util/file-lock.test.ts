@@ -77,9 +77,14 @@ describe('file lock between eve-qual processes (flock)', function () {
   it('gives up on a holder that never lets go with a DeadlineError naming it, and stops on abort', async () => {
     const peer = await holder();
     try {
-      const err = await lockFile(file, { purpose: 'impatient', timeoutMs: 300 }).catch((e: unknown) => e);
+      const said: string[] = [];
+      const err = await lockFile(file, { purpose: 'impatient', timeoutMs: 700, reportEveryMs: 200, log: (l) => said.push(l) }).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(DeadlineError);
-      expect((err as Error).message).to.match(/^timed out after 300 ms waiting for the lock .*\.cache\.lock, held by pid \d+ on .*: fetching a release for the test/);
+      // Told once that it waits, then that it still does, naming the holder each time.
+      expect(said[0]).to.match(/^waiting for pid \d+ on .*: fetching a release for the test/);
+      expect(said.slice(1).length).to.be.at.least(1);
+      for (const l of said.slice(1)) expect(l).to.match(/^still waiting for pid \d+ on .*: fetching a release for the test \(\d+ s\)$/);
+      expect((err as Error).message).to.match(/^timed out after 700 ms waiting for the lock .*\.cache\.lock, held by pid \d+ on .*: fetching a release for the test/);
       const ac = new AbortController();
       const aborted = lockFile(file, { purpose: 'aborted', signal: ac.signal }).catch((e: unknown) => e);
       ac.abort(new Error('interrupted'));
