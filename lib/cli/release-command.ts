@@ -26,9 +26,13 @@ SRC is one of:
   --dir DIR                 where a URL or docker: release goes (default .cache/releases/<name>/ in eve-qual's folder)
   --release-version V       the version, when the URL's last part (or the folder name, or a version file) does not tell
 
+Downloads go through https_proxy / http_proxy / all_proxy, except hosts in no_proxy (as curl reads them; a proxy
+that re-signs TLS needs its CA in NODE_EXTRA_CA_CERTS). Runs fetching into the same folder take turns (a lock
+beside it); the ones that wait say for whom, then use the verified download.
+
 The folder fetched is a local release folder: give it to --release of run and install.
 Exit 0 when the installer verifies; 2 when it is missing (404), for another arch, truncated, corrupt, or the host
-is unreachable after retries; 130 when interrupted (a partial download is kept and resumed next time).`;
+is unreachable after retries, or the proxy refuses the credentials; 130 when interrupted (a partial download is kept and resumed next time).`;
 
 export const releaseCommand: Command = {
   name: 'release',
