@@ -5,8 +5,9 @@
 //                               NODE_EXTRA_CA_CERTS)
 //   http_proxy / HTTP_PROXY     for http:// URLs (the proxy fetches the absolute URL)
 //   all_proxy / ALL_PROXY       for either, when the one above is not set
-//   no_proxy / NO_PROXY         hosts reached directly: `*`, or names that match themselves and their subdomains
-//                               (`example.com`, `.example.com`), IP addresses, each optionally with `:port`
+//   no_proxy / NO_PROXY         hosts reached directly: `*`, names that match themselves and their subdomains
+//                               (`example.com`, `.example.com`), IP addresses, each optionally with `:port`, and
+//                               address ranges (`10.0.0.0/8`, `fd00::/8`)
 // The lower-case name wins, as in curl. A proxy without a scheme is http://; without a port, 1080 (curl's default).
 // Credentials in the proxy URL are sent as Basic Proxy-Authorization and never shown.
 import http from 'node:http';
@@ -51,7 +52,7 @@ function parseProxy(variable: string, value: string): URL {
   return url;
 }
 
-/** no_proxy matching, curl's rules without CIDR ranges. */
+/** no_proxy matching, curl's rules. */
 function bypassed(url: URL, noProxy: string): boolean {
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
@@ -59,12 +60,27 @@ function bypassed(url: URL, noProxy: string): boolean {
     const entry = raw.trim().toLowerCase();
     if (!entry) continue;
     if (entry === '*') return true;
+    if (entry.includes('/')) {
+      if (inCidr(host, entry)) return true;
+      continue;
+    }
     const { name, port: only } = splitEntry(entry);
     if (only && only !== port) continue;
     const bare = name.replace(/^\*?\./, '');
     if (host === bare || (!net.isIP(host) && host.endsWith(`.${bare}`))) return true;
   }
   return false;
+}
+
+/** `10.0.0.0/8`, `fd00::/8`: whether the IP address `host` is in it (a host name never is, as in curl). */
+function inCidr(host: string, entry: string): boolean {
+  const [addr = '', bits = ''] = entry.replace(/^\[|\](?=\/)/g, '').split('/');
+  const family = net.isIP(addr);
+  const prefix = Number(bits);
+  if (!family || net.isIP(host) !== family || !/^\d+$/.test(bits) || prefix > (family === 4 ? 32 : 128)) return false;
+  const list = new net.BlockList();
+  list.addSubnet(addr, prefix, family === 4 ? 'ipv4' : 'ipv6');
+  return list.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** `host`, `host:port`, `[v6]:port` or a bare IPv6 address. */

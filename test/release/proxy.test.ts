@@ -279,6 +279,15 @@ describe('release downloads through an HTTP proxy (tinyproxy)', function () {
     expect(via('http://mirror.lab:8080/x')).to.equal('direct');
     expect(via('http://mirror.lab/x')).to.equal('plain:1080 http_proxy');
     expect(via('https://anything/x', { ...env, NO_PROXY: '*', no_proxy: '' })).to.equal('direct');
+    // Address ranges, as corporate no_proxy lists have them; a host name is never in one.
+    const ranges = { https_proxy: 'p:3128', no_proxy: '10.0.0.0/8,192.168.4.0/22, fd00::/8' };
+    expect(via('https://10.200.3.4/x', ranges)).to.equal('direct');
+    expect(via('https://11.0.0.1/x', ranges)).to.equal('p:3128 https_proxy');
+    expect(via('https://192.168.7.255/x', ranges)).to.equal('direct');
+    expect(via('https://192.168.8.1/x', ranges)).to.equal('p:3128 https_proxy');
+    expect(via('https://[fd12::5]/x', ranges)).to.equal('direct');
+    expect(via('https://[fe80::1]/x', ranges)).to.equal('p:3128 https_proxy');
+    expect(via('https://ten.example/x', ranges)).to.equal('p:3128 https_proxy');
     expect(() => proxyFor(new URL('https://x/'), { HTTPS_PROXY: 'http://[bad' })).to.throw(ConfigError, 'HTTPS_PROXY: not a proxy URL');
   });
 });
