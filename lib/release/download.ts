@@ -283,17 +283,33 @@ async function openTunnel(url: URL, proxy: HttpProxy, idleMs: number, opts: Down
  * A progress callback that calls `emit` at each `stepPercent` (or every 100 MiB when the total is unknown): for
  * logs and CI output, where a rewriting line would be noise.
  */
-export function progressSteps(emit: (line: string) => void, stepPercent = 10): (bytes: number, total: number | undefined) => void {
+export function progressSteps(
+  emit: (line: string) => void,
+  stepPercent = 10,
+  now: () => number = Date.now,
+): (bytes: number, total: number | undefined) => void {
   let next = 0;
+  // The rate counts from the first report, so bytes a resume started with do not inflate it.
+  let first: { at: number; bytes: number } | undefined;
+  const rate = (bytes: number, total: number | undefined): string => {
+    const seconds = (now() - first!.at) / 1000;
+    if (seconds < 1 || bytes <= first!.bytes) return '';
+    const perSecond = (bytes - first!.bytes) / seconds;
+    const left = total && bytes < total ? (total - bytes) / perSecond : 0;
+    return `${formatBytes(Math.round(perSecond))}/s${left >= 1 ? `, about ${left < 90 ? `${Math.ceil(left)} s` : `${Math.ceil(left / 60)} min`} left` : ''}`;
+  };
   return (bytes, total) => {
+    first ??= { at: now(), bytes };
     if (total) {
       const pct = Math.floor((bytes / total) * 100);
       if (pct >= next) {
-        emit(`${pct}% (${formatBytes(bytes)} of ${formatBytes(total)})`);
+        const speed = rate(bytes, total);
+        emit(`${pct}% (${formatBytes(bytes)} of ${formatBytes(total)}${speed ? `, ${speed}` : ''})`);
         next = (Math.floor(pct / stepPercent) + 1) * stepPercent;
       }
     } else if (bytes >= next * (100 << 20) && bytes > 0) {
-      emit(formatBytes(bytes));
+      const speed = rate(bytes, total);
+      emit(`${formatBytes(bytes)}${speed ? ` (${speed})` : ''}`);
       next = Math.floor(bytes / (100 << 20)) + 1;
     }
   };

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../lib/errors.ts';
 import { fetchDockerRelease } from '../../lib/release/docker-release.ts';
+import { progressSteps } from '../../lib/release/download.ts';
 import { resolveRelease, type FetchOptions } from '../../lib/release/resolve-release.ts';
 import { eveQual, fixtureRelease, repoRoot } from '../helpers/fixture-release.ts';
 import { freePort } from '../helpers/net.ts';
@@ -521,5 +522,49 @@ describe('release sources: URL base and docker:', function () {
       expect(arch).to.be.instanceOf(ConfigError);
       expect((arch as Error).message).to.contain('docker:14.5.1-kvm-arm64 is an image for arm64: the box is amd64');
     });
+  });
+});
+
+describe('download progress lines', () => {
+  it('every 10%, with the rate since the first report and the time left (a clock the test moves)', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const step = progressSteps((l) => lines.push(l), 10, () => t);
+    const MiB = 1 << 20;
+    // A resume that starts at 20 MiB of 100 MiB, then 10 MiB a second.
+    step(20 * MiB, 100 * MiB);
+    for (let s = 1; s <= 8; s++) {
+      t = s * 1000;
+      step((20 + 10 * s) * MiB, 100 * MiB);
+    }
+    expect(lines).to.deep.equal([
+      '20% (20.0 MiB of 100.0 MiB)',
+      '30% (30.0 MiB of 100.0 MiB, 10.0 MiB/s, about 7 s left)',
+      '40% (40.0 MiB of 100.0 MiB, 10.0 MiB/s, about 6 s left)',
+      '50% (50.0 MiB of 100.0 MiB, 10.0 MiB/s, about 5 s left)',
+      '60% (60.0 MiB of 100.0 MiB, 10.0 MiB/s, about 4 s left)',
+      '70% (70.0 MiB of 100.0 MiB, 10.0 MiB/s, about 3 s left)',
+      '80% (80.0 MiB of 100.0 MiB, 10.0 MiB/s, about 2 s left)',
+      '90% (90.0 MiB of 100.0 MiB, 10.0 MiB/s, about 1 s left)',
+      '100% (100.0 MiB of 100.0 MiB, 10.0 MiB/s)',
+    ]);
+  });
+
+  it('without a total, every 100 MiB with the rate; minutes when the rest is long', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const step = progressSteps((l) => lines.push(l), 10, () => t);
+    const MiB = 1 << 20;
+    step(1, undefined);
+    t = 50_000;
+    step(100 * MiB, undefined);
+    expect(lines).to.deep.equal(['1 B', '100.0 MiB (2.0 MiB/s)']);
+    const slow: string[] = [];
+    let u = 0;
+    const s2 = progressSteps((l) => slow.push(l), 10, () => u);
+    s2(0, 1000 * MiB);
+    u = 10_000;
+    s2(100 * MiB, 1000 * MiB);
+    expect(slow[1]).to.equal('10% (100.0 MiB of 1000.0 MiB, 10.0 MiB/s, about 2 min left)');
   });
 });
