@@ -19,60 +19,45 @@ export class ConsoleLog {
   private fd: number | null;
   private atLineStart = true;
   private deferredNotes: string[] = [];
-  private stampCache = { ms: -1, buf: Buffer.alloc(0) };
-  private stampTextCache = { ms: -1, text: '' };
+  private stampCache = { ms: -1, text: '' };
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.fd = fs.openSync(file, 'a');
   }
 
-  private stampText(at: Date): string {
+  /** The `|` record prefix, made once per millisecond (a fast console writes many chunks in one). */
+  private stamp(at: Date): string {
     const ms = at.getTime();
-    if (ms !== this.stampTextCache.ms) this.stampTextCache = { ms, text: `${at.toISOString()} | ` };
-    return this.stampTextCache.text;
-  }
-
-  private stamp(at: Date, kind: '|' | '#'): Buffer {
-    if (kind === '#') return Buffer.from(`${at.toISOString()} # `);
-    const ms = at.getTime();
-    if (ms !== this.stampCache.ms) this.stampCache = { ms, buf: Buffer.from(`${at.toISOString()} | `) };
-    return this.stampCache.buf;
+    if (ms !== this.stampCache.ms) this.stampCache = { ms, text: `${at.toISOString()} | ` };
+    return this.stampCache.text;
   }
 
   write(chunk: Buffer, at: Date = new Date()): void {
     if (this.fd === null || chunk.length === 0) return;
-    if (this.deferredNotes.length) return this.writeWithNotes(chunk, at);
-    // The hot path (every byte of a fast console goes through it): as a latin1 string, which maps each byte to one
-    // character and back, the prefixes go in with one native replaceAll, and the record is one write.
-    const prefix = this.stampText(at);
+    if (this.deferredNotes.length) {
+      // Notes wait for the box's line to end: write through its newline, then the notes, then the rest as usual.
+      const nl = chunk.indexOf(10);
+      if (nl < 0) return this.writeLines(this.fd, chunk, at);
+      this.writeLines(this.fd, chunk.subarray(0, nl + 1), at);
+      fs.writeSync(this.fd, this.deferredNotes.splice(0).join(''));
+      if (nl + 1 === chunk.length) return;
+      chunk = chunk.subarray(nl + 1);
+    }
+    this.writeLines(this.fd, chunk, at);
+  }
+
+  /**
+   * The hot path (every byte of a fast console goes through it): as a latin1 string, which maps each byte to one
+   * character and back, the prefixes go in with one native replaceAll, and the record is one write.
+   */
+  private writeLines(fd: number, chunk: Buffer, at: Date): void {
+    const prefix = this.stamp(at);
     const endsLine = chunk[chunk.length - 1] === 10;
     const s = chunk.toString('latin1', 0, endsLine ? chunk.length - 1 : chunk.length);
     const out = (this.atLineStart ? prefix : '') + s.replaceAll('\n', `\n${prefix}`) + (endsLine ? '\n' : '');
     this.atLineStart = endsLine;
-    fs.writeSync(this.fd, out, null, 'latin1');
-  }
-
-  /** write() while notes wait for the box's line to end: each goes right after the newline that ends it. */
-  private writeWithNotes(chunk: Buffer, at: Date): void {
-    if (this.fd === null) return;
-    const parts: Buffer[] = [];
-    let pos = 0;
-    const prefix = this.stamp(at, '|');
-    while (pos < chunk.length) {
-      if (this.atLineStart) parts.push(prefix);
-      const nl = chunk.indexOf(10, pos);
-      if (nl < 0) {
-        parts.push(chunk.subarray(pos));
-        this.atLineStart = false;
-        break;
-      }
-      parts.push(chunk.subarray(pos, nl + 1));
-      this.atLineStart = true;
-      pos = nl + 1;
-      if (this.deferredNotes.length) parts.push(Buffer.from(this.deferredNotes.splice(0).join('')));
-    }
-    fs.writeSync(this.fd, Buffer.concat(parts));
+    fs.writeSync(fd, out, null, 'latin1');
   }
 
   /**
@@ -81,7 +66,7 @@ export class ConsoleLog {
    */
   note(text: string, at: Date = new Date(), opts: { cut?: boolean } = {}): void {
     if (this.fd === null) return;
-    const rec = `${this.stamp(at, '#').toString()}${text.replace(/\n/g, ' ')}\n`;
+    const rec = `${at.toISOString()} # ${text.replace(/\n/g, ' ')}\n`;
     if (this.atLineStart) fs.writeSync(this.fd, rec);
     else if (!opts.cut) this.deferredNotes.push(rec);
     else {

@@ -52,9 +52,14 @@ function parseProxy(variable: string, value: string): URL {
   return url;
 }
 
+/** A URL's host without the brackets of an IPv6 literal, as sockets and comparisons want it. */
+function bareHost(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '');
+}
+
 /** no_proxy matching, curl's rules. */
 function bypassed(url: URL, noProxy: string): boolean {
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const host = bareHost(url).toLowerCase();
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   for (const raw of noProxy.split(/[\s,]+/)) {
     const entry = raw.trim().toLowerCase();
@@ -116,7 +121,7 @@ export function viaProxy(url: URL, p: HttpProxy, headers: Record<string, string>
   target.username = '';
   target.password = '';
   return {
-    host: p.url.hostname.replace(/^\[|\]$/g, ''),
+    host: bareHost(p.url),
     port: Number(p.url.port),
     path: target.href,
     headers: { ...headers, host: url.host, ...proxyAuthorization(p) },
@@ -138,12 +143,12 @@ export class ProxyError extends Error {
  * name are checked against the server, not the proxy.
  */
 export function tunnel(url: URL, p: HttpProxy, opts: { signal?: AbortSignal; idleMs: number }): Promise<tls.TLSSocket> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const host = bareHost(url);
   const port = url.port || '443';
   const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   return new Promise((resolve, reject) => {
     const req = http.request({
-      host: p.url.hostname.replace(/^\[|\]$/g, ''),
+      host: bareHost(p.url),
       port: Number(p.url.port),
       method: 'CONNECT',
       path: authority,

@@ -2,10 +2,8 @@
 // killed with the run (setpriv --pdeathsig), its failure turned into a LabError that names the command, the driver
 // and the last line it said. Shared by command power and the USB/SD mux media method.
 import { execa } from 'execa';
-import fs from 'node:fs';
 import { ConfigError, LabError, formatMs } from '../errors.ts';
-
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
+import { underDeathSignal } from './child.ts';
 
 export interface LabCommandOptions {
   /** The driver, as errors name it (command:relay.sh, usb-sd-mux:sd-mux-ctrl). */
@@ -32,13 +30,15 @@ export function fillPlaceholders(argv: readonly string[], vars: Readonly<Record<
 /** Run it; resolves with its stdout, throws LabError on a timeout, a missing program or a non-zero exit. */
 export async function runLabCommand(argv: readonly string[], o: LabCommandOptions): Promise<string> {
   const ms = o.timeoutMs ?? 30_000;
-  const [file, args] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', ...argv]] : [argv[0]!, argv.slice(1)];
+  const [file, args] = underDeathSignal(argv[0]!, argv.slice(1));
+  // Under setpriv, a missing program is setpriv's exit 127, not ENOENT.
+  const wrapped = file !== argv[0];
   const r = await execa(file, args, { cwd: o.cwd, reject: false, stdin: 'ignore', timeout: ms, killSignal: 'SIGKILL', cleanup: true });
   const shown = argv.join(' ');
   const said = (String(r.stderr ?? '').trim() || String(r.stdout ?? '').trim()).split('\n').at(-1) ?? '';
   if (r.timedOut) throw new LabError(`${o.where}: ${o.what} command \`${shown}\` did not finish within ${formatMs(ms)} (killed)`, { where: o.where });
   const code = (r.cause as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT' || (SETPRIV && r.exitCode === 127 && /No such file|failed to execute/.test(String(r.stderr))))
+  if (code === 'ENOENT' || (wrapped && r.exitCode === 127 && /No such file|failed to execute/.test(String(r.stderr))))
     throw new LabError(`${o.where}: ${o.what} command not found: ${argv[0]}`, { where: o.where });
   if (r.exitCode !== 0)
     throw new LabError(`${o.where}: ${o.what} command \`${shown}\` ${r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`}${said ? `: ${said}` : ''}`, { where: o.where });

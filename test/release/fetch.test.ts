@@ -11,6 +11,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../lib/errors.ts';
+import { withTimeout } from '../../lib/util/deadline.ts';
 import { fetchDockerRelease } from '../../lib/release/docker-release.ts';
 import { progressSteps } from '../../lib/release/download.ts';
 import { resolveRelease, type FetchOptions } from '../../lib/release/resolve-release.ts';
@@ -164,15 +165,6 @@ class ReleaseServer {
     body.on('end', () => res.end());
     res.on('close', () => body.destroy());
   }
-}
-
-/** `p`, or a rejection naming what was awaited once `ms` have passed. */
-function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms))),
-  ]).finally(() => clearTimeout(timer));
 }
 
 function sha256(file: string): string {
@@ -390,10 +382,10 @@ describe('release sources: URL base and docker:', function () {
       const fetch = () => eveQual(['release', 'fetch', server.url(rel), '--arch', 'amd64', '--dir', dir], { timeout: 120_000 });
       const first = fetch();
       try {
-        await withDeadline(underWay, 60_000, "the first fetch's download");
+        await withTimeout(underWay, 60_000, () => new Error("timed out after 60 s waiting for the first fetch's download"));
         const second = fetch();
         let said = '';
-        await withDeadline(
+        await withTimeout(
           new Promise<void>((resolve) =>
             second.all!.on('data', (d: Buffer) => {
               said += d.toString();
@@ -401,10 +393,8 @@ describe('release sources: URL base and docker:', function () {
             }),
           ),
           60_000,
-          'the second fetch to say it waits',
-        ).catch((e: Error) => {
-          throw new Error(`${e.message}; it said: ${said}`);
-        });
+          () => new Error(`timed out after 60 s waiting for the second fetch to say it waits; it said: ${said}`),
+        );
         open();
         const [a, b] = await Promise.all([first, second]);
         expect(a.exitCode, a.all).to.equal(0);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DeadlineError } from '../../lib/errors.ts';
+import { withTimeout } from '../../lib/util/deadline.ts';
 import { lockFile } from '../../lib/util/file-lock.ts';
 import { repoRoot } from '../helpers/fixture-release.ts';
 import { startPeer } from '../helpers/peer.ts';
@@ -13,12 +14,8 @@ import { waitForOutput } from '../helpers/socat.ts';
 /** A log callback for lockFile, and its first line (the "waiting for" announcement), bounded by a deadline. */
 function announcement(what: string): { log: (line: string) => void; line: Promise<string> } {
   let log!: (line: string) => void;
-  let timer: NodeJS.Timeout | undefined;
-  const line = new Promise<string>((resolve, reject) => {
-    log = resolve;
-    timer = setTimeout(() => reject(new Error(`timed out after 20 s waiting for ${what}`)), 20_000);
-  }).finally(() => clearTimeout(timer));
-  return { log, line };
+  const first = new Promise<string>((resolve) => (log = resolve));
+  return { log, line: withTimeout(first, 20_000, () => new Error(`timed out after 20 s waiting for ${what}`)) };
 }
 
 describe('file lock between eve-qual processes (flock)', function () {
