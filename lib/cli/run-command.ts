@@ -34,6 +34,7 @@ export const runCommand: Command = {
           'inventory first. Every result is written as it happens to <out>/results.json and <out>/junit.xml.',
           '',
           '  --release SRC      a local release folder, a URL base laid out like an EVE GitHub release, or docker:TAG',
+          '                     (downloads go through https_proxy/http_proxy unless no_proxy says not; see release --help)',
           '  --level N          1 to 4: the suites the program requires for that level (default: every suite)',
           '  --program FILE     the program (default suites/program.yaml)',
           `  --capability X     run one capability's suite (${CAPABILITIES.filter((c) => !['install', 'boot', 'console', 'remote-shell'].includes(c)).join(', ')})`,
