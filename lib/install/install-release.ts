@@ -14,7 +14,6 @@ import type { Profile } from '../profile/schema.ts';
 import type { Release } from '../release/local-release.ts';
 import { ConsoleShell } from '../shell/console-shell.ts';
 import { SshShell } from '../shell/ssh-shell.ts';
-import type { HostKeyPolicy } from '../shell/host-key.ts';
 import {
   INSTALL_FAILURES,
   INSTALLER_STARTED,
@@ -23,6 +22,8 @@ import {
   NOTICE_REBOOT,
 } from './eve-installer-lines.ts';
 import { bootToShell } from './boot-to-shell.ts';
+import { expectInstaller } from './installer-watch.ts';
+import { hostKeysOnConsole } from './console-host-keys.ts';
 import type { StepLog } from './steps.ts';
 
 export interface InstallOptions {
@@ -32,7 +33,8 @@ export interface InstallOptions {
   media: InstallerMedia;
   /** Private key file matching the injected authorized_keys. */
   privateKeyFile: string;
-  hostKey: HostKeyPolicy;
+  /** Files the SSH host key is recorded to once SSH offered the key the console showed (the run's, the profile's). */
+  recordHostKeyTo: string[];
   steps: StepLog;
   /** The console login (user, and a password for boxes that ask for one). */
   login?: { user: string; password?: string };
@@ -57,7 +59,7 @@ async function expectWhileOn(
   offClass: 'box' | 'lab' = 'box',
 ): Promise<ExpectResult> {
   const off = box.poweredOff();
-  if (!off) return con.expect(patterns, opts);
+  if (!off) return expectInstaller(con, patterns, opts);
   let settled = false;
   const watcher = off.then((how) => {
     if (settled) return;
@@ -66,7 +68,7 @@ async function expectWhileOn(
     con.abortWait(offClass === 'box' ? new BoxError(msg, details) : new LabError(msg, details));
   });
   try {
-    return await con.expect(patterns, opts);
+    return await expectInstaller(con, patterns, opts);
   } finally {
     settled = true;
     void watcher;
@@ -89,6 +91,9 @@ export async function releaseOverSsh(box: Box, ssh: SshShell, expected: string, 
   const r = await ssh.run('cat /run/eve-release 2>/dev/null || cat /hostfs/etc/eve-release', { timeout: 30_000 });
   if (r.stdout.trim() !== expected) throw new BoxError(`over SSH ${box.name} reports ${r.stdout.trim()}, expected ${expected}`);
 }
+
+/** The step that learns the box's SSH host key on the console (before every SSH contact after a boot). */
+export const HOST_KEY_STEP = 'SSH host key read on the console';
 
 export async function installRelease(box: Box, o: InstallOptions): Promise<InstallOutcome> {
   const { profile, release, steps } = o;
@@ -135,13 +140,14 @@ export async function installRelease(box: Box, o: InstallOptions): Promise<Insta
     bootToShell(con, { timeout: d.boot * 1000, ...(o.login ?? { user: profile.console.login.user }) }),
   );
   const eveRelease = await steps.step('EVE release on the box matches', () => releaseOnConsole(box, release.expectedEveRelease, 'the release installed'));
+  const trusted = await steps.step(HOST_KEY_STEP, () => hostKeysOnConsole(box, d.ssh * 1000));
   const ep = box.sshEndpoint();
   const ssh = new SshShell({
     host: ep.host,
     port: ep.port,
     user: profile.ssh.user,
     privateKey: o.privateKeyFile,
-    hostKey: o.hostKey,
+    hostKey: { trusted, recordTo: o.recordHostKeyTo },
   });
   await steps.step('SSH answers with the injected key', async () => {
     try {

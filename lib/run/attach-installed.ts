@@ -1,17 +1,18 @@
 // `eve-qual run --no-install`: qualify a real box that already runs the release, as the regression lab does when a
 // box was installed by an earlier run or by hand. Nothing is switched or written to disk: a console shell (the box
 // is up, so no banner is awaited), /run/eve-release against the release named, then SSH with the lab's key (a
-// per-run key was never injected, so the profile must name one).
-import path from 'node:path';
+// per-run key was never injected, so the profile must name one). The SSH host key is learned on the console, as
+// after every boot of EVE.
 import { boxFromProfile } from '../box/create-box.ts';
 import { login } from '../console/login.ts';
 import { ConfigError } from '../errors.ts';
-import { releaseOnConsole, releaseOverSsh } from '../install/install-release.ts';
+import { hostKeysOnConsole } from '../install/console-host-keys.ts';
+import { HOST_KEY_STEP, releaseOnConsole, releaseOverSsh } from '../install/install-release.ts';
 import type { LoadedProfile } from '../profile/load.ts';
 import type { Release } from '../release/local-release.ts';
 import type { HostKeyPolicy } from '../shell/host-key.ts';
 import { SshShell } from '../shell/ssh-shell.ts';
-import { beginRun, consoleLogin, labKey, type InstallRunOptions, type InstallRunResult } from './install-run.ts';
+import { beginRun, consoleLogin, hostKeyRecords, labKey, type InstallRunOptions, type InstallRunResult } from './install-run.ts';
 
 /** What --no-install needs from the profile; ConfigError (exit 2) otherwise, before the box is touched. */
 export function checkNoInstall(loaded: LoadedProfile, file: string): void {
@@ -34,9 +35,11 @@ export async function attachInstalled(o: InstallRunOptions, checked: { loaded: L
     const eveRelease = await steps.step('EVE release on the box matches', () =>
       releaseOnConsole(box, release.expectedEveRelease, 'the release asked for', '--no-install: install it first, or name the release it runs'),
     );
+    // EVE made a new host key when this boot started: whatever the profile pinned before, SSH is held to the key
+    // the console shows now.
+    const trusted = await steps.step(HOST_KEY_STEP, () => hostKeysOnConsole(box, p.install.deadlines.ssh * 1000));
     const ep = box.sshEndpoint();
-    const given = p.ssh.hostKey;
-    const hostKey: HostKeyPolicy = given ? ('recordTo' in given ? { recordTo: path.resolve(loaded.dir, given.recordTo) } : given) : { recordTo: path.join(runDir.root, 'ssh_host_key') };
+    const hostKey: HostKeyPolicy = { trusted, recordTo: hostKeyRecords(loaded, runDir) };
     const ssh = new SshShell({ host: ep.host, port: ep.port, user: p.ssh.user, privateKey: key.privateKeyFile, hostKey });
     scope.defer('ssh shell', () => ssh.close());
     await steps.step('SSH answers with the injected key', () => releaseOverSsh(box, ssh, release.expectedEveRelease, p.install.deadlines.ssh * 1000));

@@ -16,7 +16,6 @@ import { resolveSecret } from '../profile/secret.ts';
 import type { Release } from '../release/local-release.ts';
 import { progressSteps } from '../release/download.ts';
 import { resolveRelease } from '../release/resolve-release.ts';
-import type { HostKeyPolicy } from '../shell/host-key.ts';
 import { freeLoopbackPort } from '../util/ports.ts';
 import { Scope } from '../util/scope.ts';
 import { createRunDir, type RunDir } from './run-dir.ts';
@@ -113,32 +112,33 @@ export async function runInstall(o: InstallRunOptions, checked?: { loaded: Loade
     const say = o.progress ?? (() => undefined);
     const box = await boxFromProfile(loaded, { stateDir: runDir.stateDir, consoleLog: runDir.consoleLog, sshPort, say, ...(o.prompt ? { prompt: o.prompt } : {}) });
     scope.defer(`box ${p.box.name}`, () => box.close());
-    // A fresh install makes a fresh host key, so no pin from before can hold: the key is recorded at first contact
-    // in this run (the box was just installed by us, its release checked on the console), and handed on to the
-    // profile's recordTo file, which later --no-install runs pin to.
-    const recorded = path.join(runDir.root, 'ssh_host_key');
-    fs.rmSync(recorded, { force: true });
-    const hostKey: HostKeyPolicy = { recordTo: recorded };
     const outcome = await installRelease(box, {
       profile: p,
       release,
       media: { image: prepared.image, kernelArgs: prepared.kernelArgs, releaseDir: release.dir, arch: p.box.arch },
       privateKeyFile: key.privateKeyFile,
-      hostKey,
+      recordHostKeyTo: hostKeyRecords(loaded, runDir),
       login: consoleLogin(loaded),
       steps,
     });
     scope.defer('ssh shell', () => outcome.ssh.close());
-    const keep = p.ssh.hostKey && 'recordTo' in p.ssh.hostKey ? path.resolve(loaded.dir, p.ssh.hostKey.recordTo) : undefined;
-    if (keep && fs.existsSync(recorded)) {
-      fs.mkdirSync(path.dirname(keep), { recursive: true });
-      fs.copyFileSync(recorded, keep);
-    }
     return { runDir, loaded, release, steps, outcome, box, scope };
   } catch (e) {
     await scope.close();
     throw Object.assign(e as Error, { runDir, steps });
   }
+}
+
+/**
+ * Where the box's SSH host key is recorded once SSH offered the key its console showed: the run's `ssh_host_key`,
+ * and the profile's `ssh.hostKey.recordTo` file when it names one (EVE makes a new key at every boot, so these
+ * say which key this run talked to; they are rewritten after every reboot).
+ */
+export function hostKeyRecords(loaded: LoadedProfile, runDir: RunDir): string[] {
+  const given = loaded.profile.ssh.hostKey;
+  const files = [path.join(runDir.root, 'ssh_host_key')];
+  if (given && 'recordTo' in given) files.push(path.resolve(loaded.dir, given.recordTo));
+  return files;
 }
 
 /**

@@ -19,7 +19,7 @@ const CHECKS: CapabilityCheck[] = [
   { capability: 'boot', name: 'the installed system boots from its disk', steps: ['power on from the installed disk', 'installed system reaches a console shell'] },
   { capability: 'boot', name: 'the installed system runs the release installed', steps: ['EVE release on the box matches'] },
   { capability: 'console', name: 'a root shell on the serial console', steps: ['installed system reaches a console shell'] },
-  { capability: 'remote-shell', name: 'SSH with the injected key', steps: ['SSH answers with the injected key'] },
+  { capability: 'remote-shell', name: 'SSH with the injected key', steps: ['SSH host key read on the console', 'SSH answers with the injected key'] },
 ];
 
 /** Checks only an install by this run can decide: with --no-install they are not run, never passed. */

@@ -15,7 +15,10 @@ import { gitRevision, packageVersion } from '../cli/version.ts';
 import { Scope } from '../util/scope.ts';
 import { createRunDir } from './run-dir.ts';
 import { installTests } from './install-tests.ts';
-import { consoleLogin, preflight, runInstall, type InstallRunResult } from './install-run.ts';
+import { consoleLogin, hostKeyRecords, preflight, runInstall, type InstallRunResult } from './install-run.ts';
+import { repinAfterBoot } from '../install/console-host-keys.ts';
+import { HOST_KEY_STEP } from '../install/install-release.ts';
+import { Deadline } from '../util/deadline.ts';
 import { attachInstalled, checkNoInstall } from './attach-installed.ts';
 import type { OperatorPrompt } from '../util/operator-prompt.ts';
 import type { Profile } from '../profile/schema.ts';
@@ -74,6 +77,19 @@ export function declaredBy(p: Profile): Partial<Record<Capability, string[]>> {
   if (hw.virtualization) d.virtualization = [];
   if (hw.storage.length) d.storage = hw.storage.map((s) => s.name);
   return d;
+}
+
+/**
+ * After a reboot (the watchdog test): the installed system on the console, then its new SSH host key learned there
+ * (EVE makes one at every boot) and pinned, recorded as a step, and only then SSH again.
+ */
+async function reconnectAfterReboot(inst: InstallRunResult, timeoutMs: number): Promise<void> {
+  const deadline = new Deadline(timeoutMs);
+  await bootToShell(inst.box.console, { timeout: deadline.remaining(), ...consoleLogin(inst.loaded) });
+  await inst.steps.step(`${HOST_KEY_STEP} after a reboot`, () =>
+    repinAfterBoot(inst.box, inst.outcome.ssh, hostKeyRecords(inst.loaded, inst.runDir), Math.max(30_000, deadline.remaining())),
+  );
+  await inst.outcome.ssh.waitReady({ timeout: Math.max(30_000, deadline.remaining()) });
 }
 
 function exitFor(tests: TestResult[]): number {
@@ -138,10 +154,7 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
         shell: ssh,
         console: inst.box.console,
         runDir: runDir.root,
-        reconnect: async (ms) => {
-          await bootToShell(inst.box.console, { timeout: ms, ...consoleLogin(checked.loaded) });
-          await ssh.waitReady({ timeout: ms });
-        },
+        reconnect: (ms) => reconnectAfterReboot(inst, ms),
       },
       modules: suitesFor(o.suites, { program, ...(o.level !== undefined ? { level: o.level } : {}), ...(o.capability ? { capability: o.capability } : {}) }),
       onTest: (t) => writer.addTest(t),

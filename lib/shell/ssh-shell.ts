@@ -95,7 +95,7 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
   private readonly user: string;
   private readonly key: string | Buffer;
   private readonly passphrase: string | undefined;
-  private readonly hostKey: HostKeyPolicy;
+  private hostKey: HostKeyPolicy;
   private readonly defaultTimeout: number;
   private readonly connectTimeout: number;
   private readonly keepaliveInterval: number;
@@ -149,6 +149,14 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
     this.connectTimeout = opts.connectTimeout ?? 10_000;
     this.keepaliveInterval = opts.keepaliveInterval ?? 5000;
     this.keepaliveCountMax = opts.keepaliveCountMax ?? 3;
+  }
+
+  /**
+   * Pin another host key policy for the connections made from now on: after a reboot EVE offers a new host key,
+   * learned through the console (HostKeyPolicy `trusted`). The connection that is up stays as it is.
+   */
+  pinHostKey(policy: HostKeyPolicy): void {
+    this.hostKey = checkHostKeyPolicy(policy, this.hostPort);
   }
 
   /** Connect now (one attempt, no retry); run() does this by itself. */

@@ -227,7 +227,7 @@ describe('ipxe-http media: the netboot set served with the harness arguments', f
   });
 });
 
-describe('ipxe-http netboot of a virtual amd64 box (QEMU iPXE, fixture installer-net set)', function () {
+describe("EVE netboot: kernel args appended by iPXE go nowhere; the installer installs the image's own CONFIG (QEMU iPXE chaining GRUB, fixture installer-net set)", function () {
   this.timeout(900_000);
   let dir: string;
   let key: RunKey;
@@ -255,7 +255,7 @@ describe('ipxe-http netboot of a virtual amd64 box (QEMU iPXE, fixture installer
       release,
       media: { image: prepared.image, kernelArgs: prepared.kernelArgs, releaseDir: release.dir, arch: 'amd64' },
       privateKeyFile: key.privateKeyFile,
-      hostKey: { recordTo: path.join(dir, 'ssh_host_key') },
+      recordHostKeyTo: [path.join(dir, 'ssh_host_key')],
       steps: new StepLog(path.join(dir, 'steps.log'), (l) => progress.push(l)),
     });
   });
@@ -267,16 +267,17 @@ describe('ipxe-http netboot of a virtual amd64 box (QEMU iPXE, fixture installer
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("booted the installer through QEMU's iPXE from the served script, with no installer disk attached", () => {
+  it("booted the installer through QEMU's iPXE, GRUB and the served installer.iso, with no installer disk attached", () => {
     const con = fs.readFileSync(path.join(dir, 'console.log'), 'utf8');
     expect(con).to.match(/iPXE/);
     expect(con).to.match(/http:\/\/10\.0\.2\.2:\d+\/eve-qual\.ipxe/);
+    expect(con).to.match(/http:\/\/10\.0\.2\.2:\d+\/EFI\/BOOT\/BOOTX64\.EFI/);
     expect(con).to.match(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d : EVE-OS installation started/);
     expect(con).to.contain('NOTICE: Device will now power off.');
     expect(box.qemu.disks.map((d) => d.id)).not.to.include('installer');
     const log = said.join('\n');
     expect(log).to.match(/the box must chain http:\/\/127\.0\.0\.1:\d+\/eve-qual\.ipxe/);
-    for (const f of ['eve-qual.ipxe (boots the installer)', 'fetched kernel', 'fetched initrd.img', 'fetched rootfs.img', 'fetched config.img']) expect(log).to.contain(f);
+    for (const f of ['eve-qual.ipxe (boots the installer)', 'fetched EFI/BOOT/BOOTX64.EFI', 'fetched EFI/BOOT/grub.cfg', 'fetched installer.iso', 'fetched config.img']) expect(log).to.contain(f);
   });
 
   it('installed on the disk it was told to, and the disk boots without the network (detached)', () => {
@@ -286,10 +287,13 @@ describe('ipxe-http netboot of a virtual amd64 box (QEMU iPXE, fixture installer
     expect(said.join('\n')).to.contain('installer detached');
   });
 
-  it('gives an SSH shell with the key from the served CONFIG', async () => {
-    const r = await outcome!.ssh.run('cat /config/authorized_keys; eve version');
+  it("the installed box has the run's key and a root getty on its serial console: the CONFIG built into the set's installer.iso", async () => {
+    const r = await outcome!.ssh.run('cat /config/authorized_keys; cat /proc/cmdline; ps -o args | grep "getty.* ttyS0 "; eve version');
     expect(r.code).to.equal(0);
     expect(r.stdout).to.contain(key.publicKey.split(' ')[1]!);
+    // The harness's grub.cfg from the installed CONFIG: serial console at the profile's speed, last, and getty.
+    expect(r.stdout).to.match(/console=ttyS0,115200 .*\bgetty\b/);
+    expect(r.stdout).to.match(/^\/sbin\/getty -n -l \/usr\/bin\/autologin 115200 ttyS0 /m);
     expect(r.stdout.trim().split('\n').pop()).to.equal('0.0.0-fixture-kvm-amd64');
   });
 });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ConfigError, DeadlineError, LabError } from '../../lib/errors.ts';
 import { Deadline, pause, withTimeout } from '../../lib/util/deadline.ts';
 import { SshShell, type SshShellOptions } from '../../lib/shell/ssh-shell.ts';
+import { parsePublicKeys } from '../../lib/shell/host-key.ts';
 import { frame, MarkedStream, parseSetup, setupScript, SHELL_COMMAND, splitStatus, type Framed } from '../../lib/shell/ssh-framing.ts';
 import { freePort } from '../helpers/net.ts';
 import { generateKey, startSshd, type Sshd } from '../helpers/sshd.ts';
@@ -408,6 +409,34 @@ describe('SshShell over OpenSSH sshd', function () {
       const err = await rejection(third.run('true'));
       expect(err).to.be.instanceOf(LabError);
       expect(err.message).to.include(other).and.include(sshd.fingerprint).and.include(file);
+    });
+
+    // EVE makes a new host key at every boot (pkg/debug/ssh-service.sh); the console shows it (lib/install/console-host-keys).
+    it("holds SSH to the keys a trusted channel showed (EVE's console after a boot), recording the one offered", async function () {
+      const shown = parsePublicKeys(await readFile(path.join(sshd.dir, 'ssh_host_ed25519_key.pub'), 'utf8'));
+      const files = [path.join(sshd.dir, 'run', 'ssh_host_key'), path.join(sshd.dir, 'profile-known')];
+      const s = track(new SshShell(optionsFor(sshd, { hostKey: { trusted: { source: 'the console of box1', keys: shown }, recordTo: files } })));
+      expect((await s.run('echo ok')).stdout).to.equal('ok\n');
+      for (const f of files) expect(await readFile(f, 'utf8')).to.include(sshd.fingerprint).and.include('the console of box1');
+    });
+
+    it('refuses a key the console did not show as possible interception, naming both fingerprints, before authenticating', async function () {
+      const shownFp = 'SHA256:' + randomBytes(32).toString('base64').replace(/=+$/, '');
+      const accepted = () => (sshd.output().match(/Accepted publickey/g) ?? []).length;
+      const before = accepted();
+      const s = track(new SshShell(optionsFor(sshd, { hostKey: { trusted: { source: 'the console of box1', keys: [{ type: 'ssh-ed25519', fingerprint: shownFp }] } } })));
+      const err = await rejection(s.run('true'));
+      expect(err).to.be.instanceOf(LabError);
+      expect(err.message).to.include(shownFp).and.include(sshd.fingerprint).and.include('interception').and.include('the console of box1');
+      expect(accepted()).to.equal(before);
+    });
+
+    it('pinHostKey: the key learned after a reboot holds from the next connection on', async function () {
+      const other = 'SHA256:' + randomBytes(32).toString('base64').replace(/=+$/, '');
+      const s = track(new SshShell(optionsFor(sshd, { hostKey: { trusted: { source: 'an earlier boot', keys: [{ type: 'ssh-ed25519', fingerprint: other }] } } })));
+      expect(await rejection(s.run('true'))).to.be.instanceOf(LabError);
+      s.pinHostKey({ trusted: { source: 'the console after the reboot', keys: [{ type: 'ssh-ed25519', fingerprint: sshd.fingerprint }] } });
+      expect((await s.run('echo again')).stdout).to.equal('again\n');
     });
 
     it('accepts ssh-keygen -lf output as a pin file', async function () {
