@@ -6,6 +6,7 @@
 //   media    a USB stick as a file: STATE/stick.raw, seen by the box only while STATE/stick.attached exists (a mux);
 //   SSH      a forwarded loopback port to the VM's port 22.
 // The VM belongs to the test, not to eve-qual (real boxes outlive runs): LabBench.stop() kills it.
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -85,7 +86,27 @@ export interface LabBench {
   /** argv of the power command for an action, for the profile. */
   powerCommand(action: 'on' | 'off' | 'status'): string[];
   stickAttached(): boolean;
+  /** Resolve when the box's serial line prints `re` from now on (the bench's own view of the cable). */
+  waitForOutput(re: RegExp, ms: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+function outputOf(seen: EventEmitter<{ data: [Buffer] }>, re: RegExp, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (b: Buffer) => {
+      text = (text + b.toString('latin1')).slice(-65536);
+      if (!re.test(text)) return;
+      clearTimeout(timer);
+      seen.off('data', onData);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      seen.off('data', onData);
+      reject(new Error(`the bench's serial line did not print ${re} within ${ms} ms; last: ${JSON.stringify(text.slice(-300))}`));
+    }, ms);
+    seen.on('data', onData);
+  });
 }
 
 /** Set up a bench in `state` (an empty folder): the target disk, the terminal server, the power script's config. */
@@ -109,10 +130,14 @@ export async function startLabBench(state: string, opts: { diskMb?: number; memo
     s.on('close', () => sockets.delete(s));
     s.on('error', () => undefined);
   };
+  const seen = new EventEmitter<{ data: [Buffer] }>();
   const serial = net.createServer((s) => {
     track(s);
     box = s;
-    s.on('data', (b) => client?.write(b));
+    s.on('data', (b) => {
+      client?.write(b);
+      seen.emit('data', b);
+    });
     s.on('close', () => box === s && (box = undefined));
   });
   const server = net.createServer((s) => {
@@ -131,6 +156,7 @@ export async function startLabBench(state: string, opts: { diskMb?: number; memo
     sshPort,
     powerCommand: (action) => [tsx, self, action, state],
     stickAttached: () => fs.existsSync(path.join(state, 'stick.attached')),
+    waitForOutput: (re, ms) => outputOf(seen, re, ms),
     async stop() {
       await powerOff(state);
       for (const s of sockets) s.destroy();

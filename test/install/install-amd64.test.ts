@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bootToShell } from '../../lib/install/boot-to-shell.ts';
+import { repinAfterBoot } from '../../lib/install/console-host-keys.ts';
 import { runInstall, type InstallRunResult } from '../../lib/run/install-run.ts';
 import { fixtureRelease, repoRoot } from '../helpers/fixture-release.ts';
 
@@ -33,7 +34,7 @@ describe('install on a virtual amd64 box (fixture release, q35 + OVMF)', functio
 
   it('reports every step with its duration in steps.log', () => {
     const log = fs.readFileSync(path.join(out, 'steps.log'), 'utf8');
-    for (const step of ['installer starts', 'installer picks the target disk', 'installation completes (NOTICE)', 'installed system reaches a console shell', 'SSH answers with the injected key']) {
+    for (const step of ['installer starts', 'installer picks the target disk', 'installation completes (NOTICE)', 'installed system reaches a console shell', 'SSH host key read on the console', 'SSH answers with the injected key']) {
       expect(log).to.match(new RegExp(`ok ${step.replace(/[()]/g, '\\$&')} \\d+\\.\\d+s`));
     }
     expect(progress.some((l) => l.startsWith('✔ installer starts'))).to.equal(true);
@@ -54,12 +55,19 @@ describe('install on a virtual amd64 box (fixture release, q35 + OVMF)', functio
     expect(res.stdout.trim().split('\n').pop()).to.equal('0.0.0-fixture-kvm-amd64');
   });
 
-  it('boots the installed disk again after a power cycle (SSH reconnects)', async () => {
+  it('boots the installed disk again after a power cycle; EVE makes a new SSH host key at every boot, learned on the console and re-pinned', async () => {
+    const record = path.join(out, 'ssh_host_key');
+    const before = fs.readFileSync(record, 'utf8');
     r.box.console.discard();
     await r.box.power.cycle();
     await bootToShell(r.box.console, { timeout: 300_000 });
+    const shown = await repinAfterBoot(r.box, r.outcome.ssh, [record], 120_000);
     await r.outcome.ssh.waitReady({ timeout: 180_000 });
     const res = await r.outcome.ssh.run('cat /run/eve-release');
     expect(res.stdout.trim()).to.equal('0.0.0-fixture-kvm-amd64');
+    const after = fs.readFileSync(record, 'utf8');
+    const fp = (t: string) => /SHA256:\S+/.exec(t)?.[0];
+    expect(fp(after), 'the key SSH offered after the boot is one the console showed').to.be.oneOf(shown.keys.map((k) => k.fingerprint));
+    expect(fp(after), 'a new boot, a new host key (pkg/debug/ssh-service.sh)').not.to.equal(fp(before));
   });
 });

@@ -101,6 +101,22 @@ describe('real boxes: a QEMU VM on a lab bench, driven through its profile', fun
       expect(by('ethernet').every((o) => o === 'pass'), r.all).to.equal(true);
       expect(fs.readFileSync(path.join(out, 'steps.log'), 'utf8')).not.to.match(/power (on|off)/);
     });
+    it('EVE makes a new SSH host key at every boot: after a power cycle, run --no-install learns it on the console and records it', async () => {
+      const known = path.join(b.state, 'known_host');
+      const fp = () => /SHA256:\S+/.exec(fs.readFileSync(known, 'utf8'))?.[0];
+      const before = fp();
+      // --no-install qualifies a box that is up: wait for the installed system's banner before eve-qual looks.
+      const up = b.waitForOutput(/Edge Virtualization Engine/, 300_000);
+      const cycled = await eveQual(['power', 'cycle', '--profile', profile]);
+      expect(cycled.exitCode, cycled.all).to.equal(0);
+      await up;
+      const out = path.join(tmp, 'run-noinstall-cycled');
+      const r = await eveQual(['run', '--no-install', '--profile', profile, '--release', release, '--capability', 'ethernet', '--out', out]);
+      expect(r.exitCode, r.all).to.equal(0);
+      expect(fs.readFileSync(path.join(out, 'steps.log'), 'utf8')).to.match(/ok SSH host key read on the console/);
+      expect(fp(), 'the profile\'s recordTo file holds the new key').to.match(/^SHA256:/).and.not.equal(before);
+      expect(fs.readFileSync(path.join(out, 'ssh_host_key'), 'utf8')).to.contain(fp()!);
+    });
   });
 
   it('operator media: the operator writes and plugs the stick and boots the box; eve-qual sees the installer by itself', async () => {
