@@ -55,8 +55,13 @@ export function configGrubCfg(profile: Profile, args: string[]): string {
   ].join('\n');
 }
 
+// EVE 17.1+ compresses with `zstd --long=30` (assets.yml): frames declare windows up to 1 GiB, past the 128 MiB a
+// plain `zstd -d` accepts. --long=31 takes any window zstd can make (up to 2 GiB), streaming as ever; the memory
+// it takes is the frame's window, capped at the image's size.
+export const ZSTD_DECOMPRESS_ARGS = ['-d', '--long=31'] as const;
+
 async function decompressZstd(source: string, target: string): Promise<void> {
-  const r = await execa('zstd', ['-d', '-q', '-f', '-o', target, source], { reject: false });
+  const r = await execa('zstd', [...ZSTD_DECOMPRESS_ARGS, '-q', '-f', '-o', target, source], { reject: false });
   if (r.exitCode !== 0) {
     throw new ConfigError(`cannot decompress ${source}: ${String(r.stderr || r.stdout || r.message || '').trim()} (is it a complete .zst? the zstd tool is in Debian's zstd package)`, { where: source });
   }
