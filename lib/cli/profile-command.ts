@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline/promises';
 import { ConfigError, ExitCode } from '../errors.ts';
-import { loadProfile, parseProfile, ProfileError } from '../profile/load.ts';
+import { formatWarning, loadProfile, parseProfile, ProfileError } from '../profile/load.ts';
 import { profileTemplate, type TemplateAnswers } from '../profile/template.ts';
 import { parseCommandArgs } from './args.ts';
 import type { Command } from './main.ts';
@@ -35,7 +35,9 @@ export const profileCommand: Command = {
           '       eve-qual profile init [--out FILE] [--name N] [--vendor V] [--model M] [--arch amd64|arm64]',
           '                             [--ssh-host H] [--console /dev/ttyUSB0|HOST:PORT]',
           '',
-          'validate: exit 0 when every profile is valid, 2 when any is not (every problem as file:line:col: field: message).',
+          'validate: exit 0 when every profile is valid, 2 when any is not (every problem as file:line:col: field: message);',
+          "          a valid profile EVE will not serve as written gets a warning (file:line:col: field: warning: ...), e.g. a",
+          "          console.device outside EVE's /etc/securetty, where root cannot log in.",
           'init: writes an annotated profile for a new real box; asks (on a terminal) only for what it cannot guess.',
         ].join('\n'),
       );
@@ -49,6 +51,7 @@ export const profileCommand: Command = {
       try {
         const p = loadProfile(f);
         console.log(`${f}: ok (${p.profile.box.vendor} ${p.profile.box.model}, ${p.profile.box.arch})`);
+        for (const w of p.warnings) console.error(formatWarning(w));
       } catch (e) {
         bad++;
         console.error(e instanceof ProfileError || e instanceof ConfigError ? e.message : String(e));

@@ -5,7 +5,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.ts';
+import { isNode, LineCounter, parseDocument } from 'yaml';
 import { DataFileError, parseYamlFile, type DataFileProblem, type DataPath } from '../util/yaml-file.ts';
+import { EVE_SECURETTY } from './eve-securetty.ts';
 import { profileSchema, type Profile } from './schema.ts';
 
 export type ProfileProblem = DataFileProblem;
@@ -23,6 +25,34 @@ export interface LoadedProfile {
   profile: Profile;
   /** sha256 of the file's bytes: recorded in results so a verdict names the exact profile. */
   source: string;
+  /** What is valid but will not work as the profile's author likely expects on EVE (formatted by formatWarning). */
+  warnings: ProfileProblem[];
+}
+
+export function formatWarning(p: ProfileProblem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.path}: warning: ${p.message}`;
+}
+
+/** The source position of the value at `keys` (the file start when it is not in the text, e.g. a default). */
+function valuePosition(text: string, keys: string[]): { line: number; col: number } {
+  const lc = new LineCounter();
+  const node = parseDocument(text, { lineCounter: lc }).getIn(keys, true);
+  return isNode(node) && node.range ? lc.linePos(node.range[0]) : { line: 1, col: 1 };
+}
+
+/** Valid profiles that EVE will not serve as written: a console tty root cannot log in on. */
+export function profileWarnings(p: Profile, text: string, file: string): ProfileProblem[] {
+  const out: ProfileProblem[] = [];
+  const tty = p.console.device;
+  if (!EVE_SECURETTY.includes(tty)) {
+    out.push({
+      file,
+      ...valuePosition(text, ['console', 'device']),
+      path: 'console.device',
+      message: `${tty} is not in EVE's /etc/securetty, so EVE's getty gives root no login there and eve-qual gets no console shell (EVE's /etc/securetty lists only ${EVE_SECURETTY.join(', ')}); use the box's port under one of those names if it has one`,
+    });
+  }
+  return out;
 }
 
 /** Parse and validate profile text. Throws ProfileError listing every problem. */
@@ -85,6 +115,13 @@ export function loadProfile(file: string): LoadedProfile {
   } catch (e) {
     throw new ConfigError(`cannot read profile ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { where: file });
   }
-  const profile = parseProfile(bytes.toString('utf8'), file);
-  return { file, dir: path.dirname(path.resolve(file)), profile, source: createHash('sha256').update(bytes).digest('hex') };
+  const text = bytes.toString('utf8');
+  const profile = parseProfile(text, file);
+  return {
+    file,
+    dir: path.dirname(path.resolve(file)),
+    profile,
+    source: createHash('sha256').update(bytes).digest('hex'),
+    warnings: profileWarnings(profile, text, file),
+  };
 }
