@@ -49,7 +49,8 @@ describe('install on a virtual amd64 box (fixture release, q35 + OVMF)', functio
   });
 
   it('gives an SSH shell on the installed system', async () => {
-    const res = await r.outcome.ssh.run('cat /etc/issue; eve version');
+    // SSH lands in EVE's debug container: the host's files are under /hostfs
+    const res = await r.outcome.ssh.run('cat /hostfs/etc/issue; eve version');
     expect(res.code).to.equal(0);
     expect(res.stdout).to.contain('Edge Virtualization Engine');
     expect(res.stdout.trim().split('\n').pop()).to.equal('0.0.0-fixture-kvm-amd64');
