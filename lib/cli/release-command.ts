@@ -15,8 +15,10 @@ SRC is one of:
   a URL base            https://github.com/lf-edge/eve/releases/download/14.5.1/ (or any http(s) folder laid out
                         the same way): the installer for the arch and its sha256sums are downloaded (resumed after
                         a dropped connection, retried on network errors);
-  docker:TAG            docker run lfedge/eve:TAG installer_raw (TAG like 14.5.1-kvm-amd64; 14.5.1 means
-                        14.5.1-kvm-<arch>); needs docker on PATH.
+  docker:TAG            docker run lfedge/eve:TAG installer_raw (TAG like 14.5.1-kvm-amd64, 17.3.0-k-amd64,
+                        17.3.0-nvidia-jp6-kvm-arm64; 14.5.1 means 14.5.1-kvm-<arch>); needs docker on PATH.
+  A folder or URL base gives its kvm/generic installer first; name the installer (a path or URL ending in e.g.
+  17.3.0/arm64.kvm.nvidia-jp6.installer.raw.zst) for another hypervisor or platform.
 
   fetch    download (or run docker) into --dir, verify, print the folder; a folder that already holds the
            verified installer is not downloaded again. A local SRC is only verified.

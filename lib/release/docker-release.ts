@@ -1,5 +1,5 @@
 // A release taken from EVE's container image, as EVE documents it (pkg/eve/runme.sh):
-//   docker run --rm lfedge/eve:<tag> installer_raw > <arch>.<hv>.generic.installer.raw
+//   docker run --rm lfedge/eve:<tag> installer_raw > <arch>.<hv>.<platform>.installer.raw
 //   docker run --rm lfedge/eve:<tag> version
 // into a cache folder laid out like a GitHub release, so the rest is the local-folder code. Docker publishes no
 // checksum file, so one is written from the sha256 of the bytes as they streamed by: it guards the cache copy
@@ -11,31 +11,39 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ConfigError, LabError, describeSystemError } from '../errors.ts';
 import type { ReleaseArch } from './asset-names.ts';
+import { parseEveReleaseString, splitHv, splitPlatform } from './eve-release-string.ts';
 import { locateLocalRelease, verifyRelease, type Release } from './local-release.ts';
 import type { FetchOptions } from './resolve-release.ts';
 
 export const EVE_IMAGE = 'lfedge/eve';
-const HV = '(kvm|xen|acrn|mini|k)';
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 export interface EveImage {
-  /** The full tag, always ending in -<hv>-<arch> (lfedge/eve publishes one image per hypervisor and arch). */
+  /** The full tag, always ending in -<hv>-<arch> (lfedge/eve publishes one image per platform, hypervisor and arch). */
   tag: string;
   image: string;
   hv: string;
+  /** `generic`, or the platform the tag names before its hv (17.3.0-nvidia-jp6-kvm-arm64: nvidia-jp6). */
+  platform: string;
 }
 
-/** `14.5.1` → `14.5.1-kvm-amd64`, `14.5.1-xen` → `14.5.1-xen-amd64`; a tag for another arch is refused. */
+/**
+ * The image for a tag as EVE publishes them (<tag>[-<platform>]-<hv>-<arch>, assets.yml), completed for the box:
+ * `14.5.1` → `14.5.1-kvm-amd64`, `17.3.0-k` → `17.3.0-k-amd64`, `17.3.0-nvidia-jp6` → `17.3.0-nvidia-jp6-kvm-arm64`.
+ * A tag for another arch is refused.
+ */
 export function eveImage(tag: string, arch: ReleaseArch): EveImage {
-  if (!TAG.test(tag)) throw new ConfigError(`docker:${tag}: not a docker tag (give e.g. docker:14.5.1-kvm-${arch})`, { where: `docker:${tag}` });
-  const full = new RegExp(`-${HV}-(amd64|arm64|riscv64)$`).exec(tag);
+  const where = `docker:${tag}`;
+  if (!TAG.test(tag)) throw new ConfigError(`docker:${tag}: not a docker tag (give e.g. docker:14.5.1-kvm-${arch})`, { where });
+  const full = parseEveReleaseString(tag);
   if (full) {
-    if (full[2] !== arch) throw new ConfigError(`docker:${tag} is an image for ${full[2]}: the box is ${arch}`, { where: `docker:${tag}` });
-    return { tag, image: `${EVE_IMAGE}:${tag}`, hv: full[1]! };
+    if (full.arch !== arch) throw new ConfigError(`docker:${tag} is an image for ${full.arch}: the box is ${arch}`, { where });
+    return { tag, image: `${EVE_IMAGE}:${tag}`, hv: full.hv, platform: full.platform };
   }
-  const hvOnly = new RegExp(`-${HV}$`).exec(tag);
-  const t = hvOnly ? `${tag}-${arch}` : `${tag}-kvm-${arch}`;
-  return { tag: t, image: `${EVE_IMAGE}:${t}`, hv: hvOnly ? hvOnly[1]! : 'kvm' };
+  const hvOnly = splitHv(tag);
+  const hv = hvOnly?.hv ?? 'kvm';
+  const t = `${hvOnly?.rest ?? tag}-${hv}-${arch}`;
+  return { tag: t, image: `${EVE_IMAGE}:${t}`, hv, platform: splitPlatform(hvOnly?.rest ?? tag).platform };
 }
 
 /** The first executable `name` on PATH (looked up here, so a missing docker gets its own message). */
@@ -56,8 +64,9 @@ export function findOnPath(name: string, envPath = process.env.PATH ?? ''): stri
 export async function fetchDockerRelease(tag: string, arch: ReleaseArch, o: FetchOptions & { cacheDir: string }): Promise<Release> {
   const img = eveImage(tag, arch);
   const dir = o.cacheDir;
-  const file = `${arch}.${img.hv}.generic.installer.raw`;
-  const sums = `${arch}.${img.hv}.generic.sha256sums`;
+  // Named as assets.yml names the GitHub asset made from this image.
+  const file = `${arch}.${img.hv}.${img.platform}.installer.raw`;
+  const sums = `${arch}.${img.hv}.${img.platform}.sha256sums`;
   const versionFile = path.join(dir, 'version');
 
   // A versioned tag names fixed content, so its cache is reused; a moving tag (latest, snapshot) is fetched again.
@@ -93,7 +102,7 @@ export async function fetchDockerRelease(tag: string, arch: ReleaseArch, o: Fetc
     version = String(v.stdout).trim().split('\n').pop()?.trim();
     if (!version) throw new ConfigError(`docker run ${img.image} version printed nothing: give --release-version`, { where: `docker:${img.tag}` });
   }
-  // As `version` prints it (14.5.1-kvm-amd64); locateLocalRelease strips the -<hv>-<arch>.
+  // As `version` prints it (14.5.1-kvm-amd64, 17.3.0-nvidia-jp6-kvm-arm64); locateLocalRelease takes the tag from it.
   fs.writeFileSync(versionFile, `${version}\n`);
 
   const dest = path.join(dir, file);

@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.ts';
-import { parseInstallerName, rankInstaller, eveReleaseString, type InstallerAsset, type ReleaseArch } from './asset-names.ts';
+import { namedInstaller, parseInstallerName, rankInstaller, type InstallerAsset, type ReleaseArch } from './asset-names.ts';
+import { eveReleaseString, GENERIC, parseEveReleaseString } from './eve-release-string.ts';
 import { parseSums, sha256File } from './checksum.ts';
 
 export interface Release {
@@ -18,22 +19,58 @@ export interface Release {
   sha256?: string;
 }
 
-const VERSION_LIKE = /^\d+\.\d+\.\d+[0-9A-Za-z.+-]*$/;
+const VERSION_LIKE = /^\d+\.\d+\.\d+[0-9A-Za-z._+-]*$/;
 
-/** The release version: a `version` file (as `docker run lfedge/eve version` prints it), else the folder name. */
-function versionOf(dir: string, given?: string): string {
-  if (given) return given;
+/**
+ * The release version (the tag, without platform, hv or arch) for `installer`: as given, else from a `version` file
+ * (as `docker run lfedge/eve version` prints it: 17.3.0-nvidia-jp6-kvm-arm64), else from the folder name (17.3.0,
+ * as GitHub's download folders are named).
+ */
+function versionOf(dir: string, installer: InstallerAsset, given?: string): string {
   const vf = path.join(dir, 'version');
-  if (fs.existsSync(vf)) {
-    const v = fs.readFileSync(vf, 'utf8').trim().replace(/-(kvm|xen|acrn|mini)-(amd64|arm64|riscv64)$/, '');
-    if (v) return v;
-  }
+  const fromFile = !given && fs.existsSync(vf) ? fs.readFileSync(vf, 'utf8').trim() : '';
   const base = path.basename(path.resolve(dir));
-  if (VERSION_LIKE.test(base)) return base;
-  throw new ConfigError(`cannot tell the version of the release in ${dir}: add a 'version' file or name the folder after the version`, { where: dir });
+  const named = given || fromFile || (VERSION_LIKE.test(base) ? base : '');
+  if (!named) throw new ConfigError(`cannot tell the version of the release in ${dir}: add a 'version' file or name the folder after the version`, { where: dir });
+  const full = parseEveReleaseString(named, installer.platform);
+  if (full) return full.version;
+  // A tag with the platform EVE adds (ROOTFS_VERSION: 17.3.0-nvidia-jp6) names the same release.
+  const p = installer.platform;
+  return p !== GENERIC && named.endsWith(`-${p}`) ? named.slice(0, -(p.length + 1)) : named;
 }
 
-export function locateLocalRelease(dir: string, arch: ReleaseArch, opts: { version?: string } = {}): Release {
+/**
+ * The release in folder `src` for `arch`, its best-ranked installer; or, when `src` is an installer file in such a
+ * folder (arm64.kvm.nvidia-jp6.installer.raw.zst), that one, for a box that needs another hv or platform.
+ */
+export function locateLocalRelease(src: string, arch: ReleaseArch, opts: { version?: string } = {}): Release {
+  if (isFile(src)) {
+    const dir = path.dirname(src);
+    return releaseOf(dir, namedInstaller(path.basename(src), arch, src), arch, opts.version);
+  }
+  return releaseOf(src, bestInstaller(src, arch), arch, opts.version);
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function releaseOf(dir: string, installer: InstallerAsset, arch: ReleaseArch, given?: string): Release {
+  const version = versionOf(dir, installer, given);
+  return {
+    dir,
+    version,
+    installer,
+    installerPath: path.resolve(dir, installer.file),
+    expectedEveRelease: eveReleaseString({ version, platform: installer.platform, hv: installer.hv, arch }),
+  };
+}
+
+function bestInstaller(dir: string, arch: ReleaseArch): InstallerAsset {
   let entries: string[];
   try {
     entries = fs.readdirSync(dir);
@@ -51,16 +88,8 @@ export function locateLocalRelease(dir: string, arch: ReleaseArch, opts: { versi
       { where: dir },
     );
   }
-  mine.sort((a, b) => rankInstaller(a) - rankInstaller(b));
-  const installer = mine[0]!;
-  const version = versionOf(dir, opts.version);
-  return {
-    dir,
-    version,
-    installer,
-    installerPath: path.resolve(dir, installer.file),
-    expectedEveRelease: eveReleaseString(version, installer.hv, arch),
-  };
+  mine.sort((a, b) => rankInstaller(a) - rankInstaller(b) || a.file.localeCompare(b.file));
+  return mine[0]!;
 }
 
 /** Verify the installer against the release's checksum file. Throws ConfigError on a missing file or mismatch. */

@@ -1,6 +1,7 @@
 // The one entry point from a release source, as given to --release, to a verified Release:
-//   a local folder              used where it is;
-//   http(s)://…/<version>/      downloaded into a cache folder (url-release.ts);
+//   a local folder              used where it is (or one installer file in it, for another hv or platform);
+//   http(s)://…/<version>/      downloaded into a cache folder (url-release.ts); …/<version>/<installer> for one
+//                               installer of that folder (another hv or platform);
 //   docker:<tag>                taken from lfedge/eve:<tag> into a cache folder (docker-release.ts).
 // The Release returned is always verified (its sha256 set): a download is only finished once it checks against
 // its sums, so verifying is part of resolving for every kind and callers need not call verifyRelease again.
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { ReleaseArch } from './asset-names.ts';
 import { eveImage, fetchDockerRelease } from './docker-release.ts';
 import { locateLocalRelease, verifyRelease, type Release } from './local-release.ts';
-import { fetchUrlRelease, releaseBaseUrl } from './url-release.ts';
+import { fetchUrlRelease, parseReleaseUrl } from './url-release.ts';
 import { displayUrl } from './download.ts';
 import { lockFile } from '../util/file-lock.ts';
 
@@ -49,9 +50,10 @@ export function defaultCacheDir(src: string, arch: ReleaseArch): string | undefi
   if (s.kind === 'local') return undefined;
   let name: string;
   if (s.kind === 'url') {
-    const u = releaseBaseUrl(s.url);
-    // No credentials or query in a folder name; the hash keeps two long URLs with a common start apart.
-    name = `${u.host}${u.pathname}`;
+    const { base: u, installer } = parseReleaseUrl(s.url);
+    // No credentials or query in a folder name; the hash keeps two long URLs with a common start apart. A URL naming
+    // one installer gets a folder of its own (…_17.3.0_arm64.kvm.nvidia-jp6), apart from the folder's default one.
+    name = `${u.host}${u.pathname}${installer ? installer.replace(/\.installer\.(raw(\.zst)?|img)$/, '') : ''}`;
     name = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[_.]+|_+$/g, '');
     if (name.length > 100) name = `${name.slice(0, 80)}-${createHash('sha256').update(u.href).digest('hex').slice(0, 12)}`;
   } else {

@@ -2,12 +2,14 @@
 // (https://github.com/lf-edge/eve/releases/download/14.5.1/). The installer for the arch is found by trying the
 // names of both schemes in order (newest first; a 404 means "try the next"), downloaded with its sha256sums into a
 // cache folder, and then handled exactly like a local folder (locateLocalRelease + verifyRelease), so a download is
-// only done when it verifies. A cache folder that already holds a verifying installer is used without the network.
+// only done when it verifies. A URL naming one installer of the folder (arm64.kvm.nvidia-jp6.installer.raw.zst)
+// fetches that one: the names tried are kvm/generic, and a GitHub download folder cannot be listed. A cache folder
+// that already holds a verifying installer is used without the network.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.ts';
 import type { ReleaseArch } from './asset-names.ts';
-import { parseInstallerName } from './asset-names.ts';
+import { namedInstaller, parseInstallerName } from './asset-names.ts';
 import { displayUrl, downloadFile } from './download.ts';
 import { locateLocalRelease, verifyRelease, type Release } from './local-release.ts';
 import type { FetchOptions } from './resolve-release.ts';
@@ -30,10 +32,12 @@ export function installerCandidates(arch: ReleaseArch): Candidate[] {
 }
 
 /**
- * The release folder's URL, ending in '/' (so asset names resolve inside it). A GitHub release page
- * (…/releases/tag/X) becomes its download folder; a URL naming an asset is refused with the folder to give instead.
+ * The release folder's URL, ending in '/' (so asset names resolve inside it), and the installer the URL names, if
+ * it names one (…/17.3.0/arm64.kvm.nvidia-jp6.installer.raw.zst: a box that needs another hv or platform than
+ * kvm/generic). A GitHub release page (…/releases/tag/X) becomes its download folder; a URL naming any other asset
+ * is refused with the folder to give instead.
  */
-export function releaseBaseUrl(src: string): URL {
+export function parseReleaseUrl(src: string): { base: URL; installer?: string } {
   let url: URL;
   try {
     url = new URL(src);
@@ -42,14 +46,15 @@ export function releaseBaseUrl(src: string): URL {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`release ${src}: only http:// and https:// URLs are supported`, { where: src });
   if (url.hostname === 'github.com') url.pathname = url.pathname.replace(/\/releases\/tag\/([^/]+)\/?$/, '/releases/download/$1/');
+  url.hash = '';
   const last = lastSegment(url);
-  if (last && (parseInstallerName(last) || /\.sha256sums$/.test(last))) {
+  if (last && parseInstallerName(last) && !url.pathname.endsWith('/')) return { base: new URL('.', url), installer: last };
+  if (last && /\.sha256sums$/.test(last)) {
     const folder = new URL('.', url);
-    throw new ConfigError(`release ${displayUrl(url)}: give the release folder (${displayUrl(folder)}), not one of its files`, { where: displayUrl(url) });
+    throw new ConfigError(`release ${displayUrl(url)}: give the release folder (${displayUrl(folder)}) or an installer in it, not its checksum file`, { where: displayUrl(url) });
   }
   if (!url.pathname.endsWith('/')) url.pathname += '/';
-  url.hash = '';
-  return url;
+  return { base: url };
 }
 
 function lastSegment(url: URL): string | undefined {
@@ -64,8 +69,8 @@ export function versionFromUrl(url: URL): string | undefined {
 }
 
 export async function fetchUrlRelease(src: string, arch: ReleaseArch, o: FetchOptions & { cacheDir: string }): Promise<Release> {
-  const base = releaseBaseUrl(src);
-  const shown = displayUrl(base);
+  const { base, installer } = parseReleaseUrl(src);
+  const shown = displayUrl(installer ? new URL(installer, base) : base);
   const version = o.version ?? versionFromUrl(base);
   if (!version) {
     throw new ConfigError(`release ${shown}: cannot tell the version from the URL (its last part is not like 14.5.1): give --release-version`, { where: shown });
@@ -73,14 +78,19 @@ export async function fetchUrlRelease(src: string, arch: ReleaseArch, o: FetchOp
   const dir = o.cacheDir;
   const created = !fs.existsSync(dir);
   fs.mkdirSync(dir, { recursive: true });
-  const candidates = installerCandidates(arch);
+  const named = installer ? namedInstaller(installer, arch, shown) : undefined;
+  const candidates = named ? [{ file: named.file, ...(named.sums ? { sums: named.sums } : {}) }] : installerCandidates(arch);
   // The folder remembers where its files came from: one reused (--dir) for another URL must not pass off the old
   // release's installer, which still verifies against the old sums, as this one.
   const sourceFile = path.join(dir, 'source');
   const before = fs.existsSync(sourceFile) ? fs.readFileSync(sourceFile, 'utf8').trim() : undefined;
   if (before !== shown) {
     if (before !== undefined) o.log?.(`${dir} held ${before}: replacing its ${arch} files`);
-    for (const c of candidates) for (const f of [c.file, `${c.file}.part`, ...(c.sums ? [c.sums] : [])]) fs.rmSync(path.join(dir, f), { force: true });
+    // Every installer of this arch goes, not only this source's names: one of another hv or platform would remain.
+    for (const f of fs.readdirSync(dir)) {
+      const a = parseInstallerName(f.replace(/\.part$/, ''));
+      if (a && !('foreign' in a) && a.arch === arch) for (const g of [f, ...(a.sums ? [a.sums] : [])]) fs.rmSync(path.join(dir, g), { force: true });
+    }
     fs.writeFileSync(sourceFile, `${shown}\n`);
   }
   // locateLocalRelease reads the version from here, so the cache folder is a complete local release on its own.
@@ -135,10 +145,11 @@ async function download(base: URL, dir: string, arch: ReleaseArch, version: stri
       throw new ConfigError(`release ${shown} has ${chosen.file} but no ${chosen.sums} (HTTP ${r.status}): cannot verify it`, { where: displayUrl(url) });
     }
   }
-  // An installer of another name for this arch left from an earlier fetch would compete in locateLocalRelease.
+  // An installer of another name for this arch left from an earlier fetch would compete when the folder is given
+  // to --release later.
   for (const c of candidates) if (c !== chosen) fs.rmSync(path.join(dir, c.file), { force: true });
 
-  const release = locateLocalRelease(dir, arch, { version });
+  const release = locateLocalRelease(path.join(dir, chosen.file), arch, { version });
   try {
     await verifyRelease(release, o.onProgress ? (n, t) => o.onProgress!(n, t, `verify ${release.installer.file}`) : undefined);
   } catch (e) {
@@ -154,8 +165,7 @@ async function download(base: URL, dir: string, arch: ReleaseArch, version: stri
 async function fromCache(dir: string, arch: ReleaseArch, version: string, candidates: Candidate[], o: FetchOptions): Promise<Release | undefined> {
   const present = candidates.find((c) => fs.existsSync(path.join(dir, c.file)));
   if (!present || (present.sums && !fs.existsSync(path.join(dir, present.sums)))) return undefined;
-  const release = locateLocalRelease(dir, arch, { version });
-  if (release.installer.file !== present.file) return undefined;
+  const release = locateLocalRelease(path.join(dir, present.file), arch, { version });
   try {
     await verifyRelease(release, o.onProgress ? (n, t) => o.onProgress!(n, t, `verify ${present.file}`) : undefined);
   } catch (e) {
