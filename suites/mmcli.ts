@@ -1,7 +1,12 @@
 // Reading ModemManager's JSON (`mmcli -J`): the few fields a qualification decides on.
+import type { WwanPhysAddrs } from '../lib/media/network-config.ts';
 
 export interface ModemStatus {
   state: string;
+  /** `on`, or `low` once EVE's wwan agent disabled the radio (a modem its network config does not list). */
+  powerState: string | null;
+  /** The sysfs path of the modem's device, e.g. /sys/devices/pci0000:00/0000:00:14.0/usb2/2-3. */
+  device: string | null;
   failedReason: string | null;
   sim: string | null;
   registration: string | null;
@@ -17,6 +22,8 @@ export interface BearerStatus {
   connected: boolean;
   interface: string | null;
   ipv4: string | null;
+  /** Why the last connection attempt failed (ModemManager's connection-error message). */
+  error: string | null;
 }
 
 const none = (v: unknown): string | null => (typeof v === 'string' && v !== '--' && v !== '' ? v : null);
@@ -41,6 +48,8 @@ export function modemStatus(text: string): ModemStatus {
   const g3 = m['3gpp'] ?? {};
   return {
     state: String(g.state ?? 'unknown'),
+    powerState: none(g['power-state']),
+    device: none(g.device),
     failedReason: none(g['state-failed-reason']),
     sim: none(g.sim),
     registration: none(g3['registration-state']),
@@ -61,5 +70,16 @@ export function bearerStatus(text: string): BearerStatus {
     connected: status.connected === 'yes',
     interface: none(status.interface),
     ipv4: none(v4.address),
+    error: none(((status['connection-error'] ?? {}) as Record<string, unknown>).message),
   };
+}
+
+/** The address EVE's wwan agent reads for a modem (mmdbus getModemPhysAddrs): the USB device as `<bus>:<port>`, the
+ * nearest PCI device above it, and the network interface among its ports. */
+export function physAddrsOf(s: ModemStatus): WwanPhysAddrs {
+  const parts = (s.device ?? '').split('/');
+  const usb = parts.filter((p) => /^\d+-[\d.]+$/.test(p)).pop() ?? '';
+  const pci = parts.filter((p) => /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(p)).pop() ?? '';
+  const net = s.ports.map((p) => /^(\S+) \(net\)$/.exec(p)?.[1]).find((x) => x !== undefined) ?? '';
+  return { usb: usb.replace('-', ':'), pci, interface: net };
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { ConfigError, LabError } from '../errors.ts';
 import type { Profile } from '../profile/schema.ts';
 import { configPartitionOf } from './gpt.ts';
+import { DPC_PATH, networkConfigFor, type NetworkConfigPlan } from './network-config.ts';
 
 export interface PreparedInstaller {
   image: string;
@@ -16,6 +17,8 @@ export interface PreparedInstaller {
   installerArgs: string[];
   /** What the grub.cfg above adds to the kernel command line. */
   kernelArgs: string[];
+  /** The network config listing the declared modems (EVE's DevicePortConfig), `written` false with `why` if none. */
+  networkConfig: NetworkConfigPlan & { written: boolean; why?: string };
 }
 
 /** The installer options EVE reads from the kernel command line, derived from the profile. */
@@ -94,5 +97,22 @@ export async function prepareInstaller(
   fs.writeFileSync(grubFile, grubCfg);
   await mtools('mcopy', ['-o', '-i', target, keyFile, '::/authorized_keys']);
   await mtools('mcopy', ['-o', '-i', target, grubFile, '::/grub.cfg']);
-  return { image, grubCfg, installerArgs: args, kernelArgs: installerKernelArgs(profile, args) };
+  const networkConfig = await writeNetworkConfig(target, workDir, profile);
+  return { image, grubCfg, installerArgs: args, kernelArgs: installerKernelArgs(profile, args), networkConfig };
+}
+
+/** CONFIG's DevicePortConfig/override.json listing the declared modems (lib/media/network-config.ts says why). */
+async function writeNetworkConfig(target: string, workDir: string, profile: Profile): Promise<PreparedInstaller['networkConfig']> {
+  const plan = networkConfigFor(profile, new Date());
+  if (plan.json === null) return { ...plan, written: false, why: plan.unlisted.map((u) => u.reason).join('; ') || 'no modem declared' };
+  const mdir = (p: string) => execa('mdir', ['-b', '-i', target, p], { reject: false, env: { MTOOLS_SKIP_CHECK: '1' } });
+  // A release whose CONFIG carries a bootstrap config (a controller's single-use installer): EVE ignores ours.
+  if ((await mdir('::/bootstrap-config.pb')).exitCode === 0) {
+    return { ...plan, written: false, why: 'the release\'s CONFIG holds bootstrap-config.pb, with which EVE ignores DevicePortConfig' };
+  }
+  const file = path.join(workDir, 'config-override.json');
+  fs.writeFileSync(file, plan.json);
+  if ((await mdir('::/DevicePortConfig')).exitCode !== 0) await mtools('mmd', ['-i', target, '::/DevicePortConfig']);
+  await mtools('mcopy', ['-o', '-i', target, file, `::/${DPC_PATH}`]);
+  return { ...plan, written: true };
 }

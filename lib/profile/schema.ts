@@ -198,6 +198,10 @@ const cellularSchema = z.strictObject({
   sim: z.boolean().default(true),
   apn: z.string().optional(),
   interface: z.string().optional(),
+  /** Where the modem sits, as EVE's network config names it (when given, preferred over `interface`): USB
+   * `<bus>:<port>[.<port>...]` (sysfs 2-1.4 is 2:1.4), and/or PCI (of a PCIe modem, or the USB host controller). */
+  usbAddr: z.string().regex(/^\d+:\d+(\.\d+)*$/, 'must be <bus>:<port>[.<port>...], as EVE writes USB addresses (sysfs 2-1.4 is 2:1.4)').optional(),
+  pciAddr: z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, 'must be a long PCI address such as 0000:00:14.0').optional(),
 });
 
 const storageSchema = z.strictObject({
