@@ -33,6 +33,13 @@ function versionOf(dir: string, installer: InstallerAsset, given?: string): stri
   const named = given || fromFile || (VERSION_LIKE.test(base) ? base : '');
   if (!named) throw new ConfigError(`cannot tell the version of the release in ${dir}: add a 'version' file or name the folder after the version`, { where: dir });
   const full = parseEveReleaseString(named, installer.platform);
+  if (full && installer.scheme === 'modern' && (full.hv !== installer.hv || full.platform !== installer.platform)) {
+    // The file comes from the image itself, the name from whoever saved it: the box would report the file's string.
+    throw new ConfigError(
+      `release ${dir}: its version file says ${named} (hv ${full.hv}, platform ${full.platform}) but the installer is ${installer.file}: rename the installer after its image (${installer.arch}.${full.hv}.${full.platform}.installer.raw) or fix the version file`,
+      { where: path.join(dir, given ? installer.file : 'version') },
+    );
+  }
   if (full) return full.version;
   // A tag with the platform EVE adds (ROOTFS_VERSION: 17.3.0-nvidia-jp6) names the same release.
   const p = installer.platform;

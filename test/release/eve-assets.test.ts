@@ -99,6 +99,18 @@ describe("EVE's asset names, docker tags and release strings", function () {
     }
   });
 
+  describe("a version file that names another hv or platform than the installer asset (a box would report the file's)", () => {
+    const cases: Array<[string, string, 'amd64' | 'arm64']> = [
+      ['17.3.0-nvidia-jp6-kvm-arm64', 'arm64.kvm.generic.installer.raw', 'arm64'],
+      ['17.3.0-k-amd64', 'amd64.kvm.generic.installer.raw', 'amd64'],
+    ];
+    for (const [full, asset, arch] of cases) {
+      it(`${full} with ${asset}: a config error naming both`, () => {
+        expect(() => locateLocalRelease(folder(`mismatch-${full}`, asset, full), arch)).to.throw(ConfigError, new RegExp(`version file says ${full}.*${asset.replace(/\./g, '\\.')}`));
+      });
+    }
+  });
+
   describe('docker tags (assets.yml: lfedge/eve:${TAG}-${PLATFORMVER}${HV}-${ARCH})', () => {
     const cases: Array<[string, 'amd64' | 'arm64', { tag: string; hv: string; platform: string }]> = [
       ['17.3.0', 'amd64', { tag: '17.3.0-kvm-amd64', hv: 'kvm', platform: 'generic' }],
@@ -131,11 +143,11 @@ describe("EVE's asset names, docker tags and release strings", function () {
       process.env.PATH = savedPath;
     });
 
-    /** A stand-in `docker` first on PATH: `version` prints `full`, `installer_raw` a few bytes. */
+    /** A stand-in `docker` first on PATH: `version` prints `full`, `installer_raw` and `installer_net` a few bytes. */
     const standIn = (name: string, full: string): void => {
       const bin = path.join(tmp, `docker-${name}`);
       fs.mkdirSync(bin, { recursive: true });
-      fs.writeFileSync(path.join(bin, 'docker'), `#!/bin/bash\ncase "\${@: -1}" in\n  version) echo '${full}' ;;\n  installer_raw) echo 'an installer' ;;\n  *) exit 2 ;;\nesac\n`, { mode: 0o755 });
+      fs.writeFileSync(path.join(bin, 'docker'), `#!/bin/bash\ncase "\${@: -1}" in\n  version) echo '${full}' ;;\n  installer_raw) echo 'an installer' ;;\n  installer_net) echo 'a netboot set' ;;\n  *) exit 2 ;;\nesac\n`, { mode: 0o755 });
       process.env.PATH = `${bin}${path.delimiter}${savedPath}`;
     };
 
