@@ -34,10 +34,11 @@ function versionOf(dir: string, installer: InstallerAsset, given?: string): stri
   if (!named) throw new ConfigError(`cannot tell the version of the release in ${dir}: add a 'version' file or name the folder after the version`, { where: dir });
   const full = parseEveReleaseString(named, installer.platform);
   if (full && installer.scheme === 'modern' && (full.hv !== installer.hv || full.platform !== installer.platform)) {
-    // The file comes from the image itself, the name from whoever saved it: the box would report the file's string.
+    // A version file comes from the image itself, the asset name from whoever saved it: the box reports the file's.
+    const said = given ? 'the version given' : fromFile ? 'its version file' : 'its folder name';
     throw new ConfigError(
-      `release ${dir}: its version file says ${named} (hv ${full.hv}, platform ${full.platform}) but the installer is ${installer.file}: rename the installer after its image (${installer.arch}.${full.hv}.${full.platform}.installer.raw) or fix the version file`,
-      { where: path.join(dir, given ? installer.file : 'version') },
+      `release ${dir}: ${said} says ${named} (hv ${full.hv}, platform ${full.platform}) but the installer is ${installer.file}: name the installer after its image (${installer.arch}.${full.hv}.${full.platform}.installer.raw) or fix the version`,
+      { where: fromFile ? vf : dir },
     );
   }
   if (full) return full.version;

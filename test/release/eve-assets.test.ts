@@ -106,7 +106,7 @@ describe("EVE's asset names, docker tags and release strings", function () {
     ];
     for (const [full, asset, arch] of cases) {
       it(`${full} with ${asset}: a config error naming both`, () => {
-        expect(() => locateLocalRelease(folder(`mismatch-${full}`, asset, full), arch)).to.throw(ConfigError, new RegExp(`version file says ${full}.*${asset.replace(/\./g, '\\.')}`));
+        expect(() => locateLocalRelease(folder(`mismatch-${full}`, asset, full), arch)).to.throw(ConfigError, new RegExp(`its version file says ${full}.*${asset.replace(/\./g, '\\.')}`));
       });
     }
   });
