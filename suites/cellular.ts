@@ -44,6 +44,8 @@ export const cellularSuite: SuiteModule = {
       const mm = (args: string) => read(ctx, `sh -c '${MMCLI}' mmcli ${args}`, 60_000);
       const status = async (path: string) => modemStatus((await mm(`-m ${path} -J`)).out);
       let inEffect: Promise<ConfigInEffect> | undefined;
+      const NO_MMCLI = 'no mmcli on the box (EVE before 11.0 has no ModemManager in its wwan service); this suite reads ModemManager only';
+      let noMmcli = false;
       const plan = networkConfigFor(ctx.profile, new Date());
 
       /** Skips unless EVE's network config lists the modem (or, unknowable, EVE left its radio on). */
@@ -67,7 +69,8 @@ export const cellularSuite: SuiteModule = {
         it(`${m.name}: detected by ModemManager`, async function () {
           const r = await mm('-L -J');
           // EVE before 11.0 drives modems with uqmi/mbimcli scripts: its wwan service has no ModemManager to ask.
-          if (r.code === 127) notRun(this, 'no mmcli on the box (EVE before 11.0 has no ModemManager in its wwan service); this suite reads ModemManager only');
+          noMmcli = r.code === 127;
+          if (noMmcli) notRun(this, NO_MMCLI);
           const list = modemPaths(r.out);
           ctx.fact('mmcli', 'eve exec --fork wwan mmcli (EVE), else mmcli');
           ctx.fact('modems', list);
@@ -85,6 +88,7 @@ export const cellularSuite: SuiteModule = {
         });
         it(`${m.name}: SIM present`, async function () {
           if (!m.sim) notDeclared(this, `the profile declares no SIM in ${m.name}`);
+          if (noMmcli) notRun(this, NO_MMCLI);
           expect(path, `${m.name} was not detected`).to.not.equal(undefined);
           const s = await status(path!);
           ctx.fact('modem', s);
@@ -92,6 +96,7 @@ export const cellularSuite: SuiteModule = {
         });
         it(`${m.name}: registered`, async function () {
           if (!m.sim) notDeclared(this, `the profile declares no SIM in ${m.name}`);
+          if (noMmcli) notRun(this, NO_MMCLI);
           expect(path, `${m.name} was not detected`).to.not.equal(undefined);
           const s = await status(path!);
           ctx.fact('modem', s);
@@ -100,6 +105,7 @@ export const cellularSuite: SuiteModule = {
         });
         it(`${m.name}: data bearer connected`, async function () {
           if (!m.sim) notDeclared(this, `the profile declares no SIM in ${m.name}`);
+          if (noMmcli) notRun(this, NO_MMCLI);
           expect(path, `${m.name} was not detected`).to.not.equal(undefined);
           const s = await status(path!);
           await mustBeManaged(this, m, s);
