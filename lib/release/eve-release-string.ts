@@ -36,7 +36,7 @@ export function eveReleaseString(p: EveReleaseParts): string {
 }
 
 /** The tag with the platform EVE adds to it (ROOTFS_VERSION, or a docker tag without its -<hv>-<arch>). */
-export function withPlatform(version: string, platform: string): string {
+function withPlatform(version: string, platform: string): string {
   return platform === GENERIC ? version : `${version}-${platform}`;
 }
 
