@@ -10,11 +10,13 @@
 // eve-qual.ipxe is the set's ipxe.efi.cfg with `set url` pointing at us (the address the box reached us on, from the
 // request's Host header), its own `set url` lines disabled, and InstallerMedia.kernelArgs (consoles with the box's
 // serial port last, getty, installer options) appended to every `kernel` line (console= tokens written literally
-// there are dropped: ours replace them, as the CONFIG grub.cfg's dom0_console does). The prepared CONFIG partition
-// (authorized_keys, grub.cfg) is served as config.img beside the set's files, replacing the set's own: EVE's netboot
-// GRUB loop-mounts ${url}config.img and sources its grub.cfg, and the fixture's netbooted installer copies it to the
-// installed disk's CONFIG. (Checked with the fixture release only. Sets whose script chains GRUB get the harness's
-// arguments only through that config.img.)
+// there are dropped: ours replace them, as the CONFIG grub.cfg's dom0_console does). EVE's own ipxe.efi.cfg (13.4 on)
+// has no kernel line: it chains GRUB, which never sees iPXE's arguments. GRUB loop-mounts installer.iso and sources
+// the grub.cfg of ($cmddevice)/config.img, so the prepared CONFIG partition (authorized_keys, grub.cfg) is served
+// as config.img at the top: that is how the installer's kernel gets the serial console and installer options. The
+// installer itself installs the config.img inside installer.iso, so a tar set is first verified against the
+// release's sha256sums and then remastered with the same CONFIG (netboot-remaster.ts), as `installer_net` with
+// `-v <dir>:/in` builds it: otherwise the installed box would have neither the key nor a serial getty.
 //
 // detach keeps serving, but eve-qual.ipxe then only exits: iPXE hands back to the firmware, which boots the next
 // device, the disk. A box whose firmware tries the network first on every boot so boots its disk after the install
@@ -31,6 +33,7 @@ import { parseSums, sha256File } from '../release/checksum.ts';
 import type { BootMedia, InstallerMedia } from './boot-media.ts';
 import { configPartitionOf } from './gpt.ts';
 import { requestHost, serveFolder, type FolderRequest, type FolderServer } from './http-folder-server.ts';
+import { remasterNetbootIso } from './netboot-remaster.ts';
 
 /** The path of the script the box chains. */
 export const SCRIPT_NAME = 'eve-qual.ipxe';
@@ -89,9 +92,10 @@ async function verifyTar(a: Extract<NetbootAsset, { kind: 'tar' }>, say: (l: str
   const sumsFile = path.join(a.dir, sumsName);
   const want = fs.existsSync(sumsFile) ? parseSums(fs.readFileSync(sumsFile, 'utf8')).get(a.file) : undefined;
   if (!want) {
-    say(`ipxe-http: ${sumsName} does not list ${a.file}: served unverified`);
-    return;
+    // EVE lists every asset of a release in its sums (assets.yml), docker fetches write one: nothing unchecked is served.
+    throw new ConfigError(`${sumsName} ${fs.existsSync(sumsFile) ? 'does not list' : 'is missing, so nothing verifies'} ${a.file}: the netboot set is not served unverified`, { where: sumsFile });
   }
+  say(`ipxe-http: ${a.file} verified against ${sumsName}`);
   const got = await sha256File(path.join(a.dir, a.file));
   if (got !== want) {
     throw new ConfigError(`${a.file} does not match ${sumsName}: sha256 ${got}, expected ${want} (truncated or corrupt download?)`, { where: path.join(a.dir, a.file) });
@@ -256,6 +260,12 @@ export class IpxeHttpMedia implements BootMedia {
     const set = await prepareNetbootSet(asset, work, this.say);
     const configImg = path.join(work, CONFIG_NAME);
     await extractConfigPartition(media.image, configImg);
+    if (asset.kind === 'tar') {
+      const r = await remasterNetbootIso(set.source, set.files.get('installer.iso'), media.image, work);
+      this.say(`ipxe-http: installer.iso of ${set.source} remastered with the prepared CONFIG (${r.files.join(', ')}; read back and compared), sha256 ${r.sha256}`);
+    } else {
+      this.say(`ipxe-http: ${set.source} is an older loose set: its installer gets the CONFIG only from the served ${CONFIG_NAME} (not checked against a real one)`);
+    }
     // Check the script can be made before anything is served (bad kernel arguments are a config error).
     const { kernelLines } = installerScript(set.script, { url: base, kernelArgs: media.kernelArgs, title: '' });
     if (this.set) for (const p of this.set.files.keys()) server.set(`/${p}`, null);
@@ -268,7 +278,7 @@ export class IpxeHttpMedia implements BootMedia {
     this.served.clear();
     const url = this.scriptUrl!;
     this.say(`ipxe-http: serving ${set.source} (${set.files.size} files) and ${CONFIG_NAME} (the prepared CONFIG) on ${base}`);
-    if (kernelLines === 0) this.say(`ipxe-http: ${set.source}'s ipxe.efi.cfg boots no kernel itself (it chains GRUB): the installer options reach it only through ${CONFIG_NAME}'s grub.cfg`);
+    if (kernelLines === 0) this.say(`ipxe-http: ${set.source}'s ipxe.efi.cfg boots no kernel itself (it chains GRUB): the installer's kernel arguments reach it only through ${CONFIG_NAME}'s grub.cfg`);
     this.say(`ipxe-http: the box must chain ${url} (its DHCP boot file name, or at the iPXE prompt: chain ${url})`);
   }
 

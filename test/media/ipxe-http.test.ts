@@ -16,6 +16,8 @@ import { installRelease, type InstallOutcome } from '../../lib/install/install-r
 import { StepLog } from '../../lib/install/steps.ts';
 import type { InstallerMedia } from '../../lib/media/boot-media.ts';
 import { IpxeHttpMedia, installerScript } from '../../lib/media/ipxe-http-media.ts';
+import { findIsoFile } from '../../lib/media/iso9660.ts';
+import { sha256File } from '../../lib/release/checksum.ts';
 import { prepareInstaller } from '../../lib/media/prepare-installer.ts';
 import { loadProfile } from '../../lib/profile/load.ts';
 import type { Profile } from '../../lib/profile/schema.ts';
@@ -36,17 +38,60 @@ function get(url: string, host?: string): Promise<{ status: number; body: Buffer
   });
 }
 
-/** A 3 MiB GPT disk image whose partition 1 is named CONFIG and holds a recognisable pattern. */
+const MTOOLS = { env: { MTOOLS_SKIP_CHECK: '1' } };
+const KEY_LINE = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHarnessKeyOfThisRun eve-qual@test\n';
+
+/** A 1 MiB FAT labelled CONFIG holding `files` (name → content; a name may have one folder). */
+async function configFat(file: string, files: Record<string, string>): Promise<Buffer> {
+  fs.rmSync(file, { force: true });
+  await execa('mkfs.vfat', ['-n', 'CONFIG', '-C', file, '1024']);
+  for (const [name, content] of Object.entries(files)) {
+    if (name.includes('/')) await execa('mmd', ['-D', 's', '-i', file, `::/${name.split('/')[0]}`], { ...MTOOLS, reject: false });
+    const src = `${file}.${name.replace(/\//g, '_')}`;
+    fs.writeFileSync(src, content);
+    await execa('mcopy', ['-o', '-i', file, src, `::/${name}`], MTOOLS);
+  }
+  return fs.readFileSync(file);
+}
+
+/** A 3 MiB GPT disk image whose partition 1 is named CONFIG: a FAT with the harness's files, as prepareInstaller leaves it. */
 async function imageWithConfig(dir: string): Promise<{ image: string; config: Buffer }> {
   const image = path.join(dir, 'installer.raw');
   fs.writeFileSync(image, Buffer.alloc(3 << 20));
   await execa('sfdisk', ['-q', image], { input: 'label: gpt\nstart=2048, size=2048, name="CONFIG"\n' });
-  const config = Buffer.alloc(2048 * 512);
-  for (let i = 0; i < config.length; i++) config[i] = (i * 7 + 3) & 0xff;
+  const config = await configFat(path.join(dir, 'prepared-config.img'), { authorized_keys: KEY_LINE, 'grub.cfg': 'set_getty\n', 'GlobalConfig/global.json': '{}\n' });
   const fd = fs.openSync(image, 'r+');
   fs.writeSync(fd, config, 0, config.length, 2048 * 512);
   fs.closeSync(fd);
   return { image, config };
+}
+
+/** `file` from the FAT inside an ISO's config.img, or undefined when it has none. */
+async function fromIsoConfig(iso: string, file: string): Promise<string | undefined> {
+  const ext = findIsoFile(iso, 'config.img');
+  if (!ext) return undefined;
+  const r = await execa('mtype', ['-i', `${iso}@@${ext.offset}`, `::/${file}`], { ...MTOOLS, reject: false });
+  return r.exitCode === 0 ? r.stdout : undefined;
+}
+
+/** A netboot tar as EVE's installer_net makes it (ipxe.efi.cfg, GRUB, installer.iso with its own config.img), listed in sums. */
+async function netbootTar(dir: string, release: string, o: { isoConfig: boolean; listed: boolean }): Promise<void> {
+  const set = path.join(dir, `set-${path.basename(release)}`);
+  fs.mkdirSync(path.join(set, 'EFI', 'BOOT'), { recursive: true });
+  fs.writeFileSync(path.join(set, 'ipxe.efi.cfg'), SET_CFG);
+  fs.writeFileSync(path.join(set, 'kernel'), 'KERNEL');
+  fs.writeFileSync(path.join(set, 'initrd.img'), 'INITRD');
+  fs.writeFileSync(path.join(set, 'config.img'), 'THE RELEASE CONFIG');
+  fs.writeFileSync(path.join(set, 'EFI', 'BOOT', 'BOOTX64.EFI'), 'GRUB');
+  const isoConfig = path.join(dir, `iso-config-${path.basename(release)}.img`);
+  await configFat(isoConfig, { 'server': 'zedcloud.example.org\n' });
+  const parts = [`boot/kernel=${path.join(set, 'kernel')}`, ...(o.isoConfig ? [`config.img=${isoConfig}`] : [])];
+  await execa('node', [path.join(repoRoot, 'tools', 'fixtures', 'ipxe', 'mkiso.mjs'), path.join(set, 'installer.iso'), 'EVEISO', ...parts]);
+  fs.mkdirSync(release, { recursive: true });
+  const tar = path.join(release, 'amd64.kvm.generic.installer-net.tar');
+  await execa('tar', ['-C', set, '-cf', tar, '.']);
+  const sums = o.listed ? `${await sha256File(tar)}  amd64.kvm.generic.installer-net.tar\n` : '';
+  fs.writeFileSync(path.join(release, 'amd64.kvm.generic.sha256sums'), `${'0'.repeat(64)}  amd64.kvm.generic.installer.raw\n${sums}`);
 }
 
 const SET_CFG = [
@@ -70,15 +115,7 @@ describe('ipxe-http media: the netboot set served with the harness arguments', f
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-ipxe-'));
     release = path.join(dir, '1.2.3');
-    const set = path.join(dir, 'set');
-    fs.mkdirSync(path.join(set, 'EFI', 'BOOT'), { recursive: true });
-    fs.writeFileSync(path.join(set, 'ipxe.efi.cfg'), SET_CFG);
-    fs.writeFileSync(path.join(set, 'kernel'), 'KERNEL');
-    fs.writeFileSync(path.join(set, 'initrd.img'), 'INITRD');
-    fs.writeFileSync(path.join(set, 'config.img'), 'THE RELEASE CONFIG');
-    fs.writeFileSync(path.join(set, 'EFI', 'BOOT', 'BOOTX64.EFI'), 'GRUB');
-    fs.mkdirSync(release);
-    await execa('tar', ['-C', set, '-cf', path.join(release, 'amd64.kvm.generic.installer-net.tar'), '.']);
+    await netbootTar(dir, release, { isoConfig: true, listed: true });
     const img = await imageWithConfig(dir);
     config = img.config;
     media = {
@@ -175,6 +212,48 @@ describe('ipxe-http media: the netboot set served with the harness arguments', f
       () => 'refused',
     );
     expect(gone).to.equal('refused');
+  });
+
+  it("EVE netboot: the installer installs installer.iso's own config.img, so the served set's ISO carries the prepared CONFIG (as installer_net -v dir:/in), read back before serving", async () => {
+    const m = new IpxeHttpMedia({ listen: '127.0.0.1:0', say: (l) => said.push(l) });
+    try {
+      await m.attach(media);
+      const iso = path.join(dir, 'served.iso');
+      fs.writeFileSync(iso, (await get(`${m.base}installer.iso`)).body);
+      expect(await fromIsoConfig(iso, 'authorized_keys')).to.equal(KEY_LINE.trim());
+      expect(await fromIsoConfig(iso, 'grub.cfg')).to.equal('set_getty');
+      expect(await fromIsoConfig(iso, 'GlobalConfig/global.json')).to.equal('{}');
+      // What the release's CONFIG held and the prepared one does not name stays, as mcopy -o of /in leaves it.
+      expect(await fromIsoConfig(iso, 'server')).to.equal('zedcloud.example.org');
+      expect(said.join('\n')).to.contain('verified against amd64.kvm.generic.sha256sums');
+      expect(said.join('\n')).to.match(/installer\.iso of amd64\.kvm\.generic\.installer-net\.tar remastered with the prepared CONFIG \(GlobalConfig\/global\.json, authorized_keys, grub\.cfg; read back and compared\), sha256 [0-9a-f]{64}/);
+    } finally {
+      await m.close();
+    }
+    // The release's own tar is untouched: the remaster works on the unpacked copy.
+    const again = path.join(dir, 'again');
+    fs.mkdirSync(again);
+    await execa('tar', ['-xf', path.join(release, 'amd64.kvm.generic.installer-net.tar'), '-C', again]);
+    expect(await fromIsoConfig(path.join(again, 'installer.iso'), 'authorized_keys')).to.equal(undefined);
+  });
+
+  it('a netboot tar its sha256sums does not list, or whose installer.iso carries no config.img, is a ConfigError before anything is served', async () => {
+    for (const [name, o, want] of [
+      ['unlisted', { isoConfig: true, listed: false }, /sha256sums does not list amd64\.kvm\.generic\.installer-net\.tar/],
+      ['noconfig', { isoConfig: false, listed: true }, /installer\.iso of amd64\.kvm\.generic\.installer-net\.tar carries no config\.img/],
+    ] as const) {
+      const rel = path.join(dir, name, '1.2.3');
+      await netbootTar(path.join(dir, name), rel, o);
+      const m = new IpxeHttpMedia({ listen: '127.0.0.1:0' });
+      try {
+        const err = await m.attach({ ...media, releaseDir: rel }).then(() => null, (e: unknown) => e);
+        expect(err, name).to.be.instanceOf(ConfigError);
+        expect((err as Error).message).to.match(want);
+        expect(m.scriptUrl && (await get(m.scriptUrl)).body.toString()).not.to.contain('chain');
+      } finally {
+        await m.close();
+      }
+    }
   });
 
   it("serves an older release's loose files under their own names (url ends with <arch>.)", async () => {
@@ -288,12 +367,13 @@ describe("EVE netboot: kernel args appended by iPXE go nowhere; the installer in
   });
 
   it("the installed box has the run's key and a root getty on its serial console: the CONFIG built into the set's installer.iso", async () => {
-    const r = await outcome!.ssh.run('cat /config/authorized_keys; cat /proc/cmdline; ps -o args | grep "getty.* ttyS0 "; eve version');
+    const r = await outcome!.ssh.run('cat /config/authorized_keys; cat /config/grub.cfg; cat /proc/cmdline; eve version');
     expect(r.code).to.equal(0);
     expect(r.stdout).to.contain(key.publicKey.split(' ')[1]!);
-    // The harness's grub.cfg from the installed CONFIG: serial console at the profile's speed, last, and getty.
-    expect(r.stdout).to.match(/console=ttyS0,115200 .*\bgetty\b/);
-    expect(r.stdout).to.match(/^\/sbin\/getty -n -l \/usr\/bin\/autologin 115200 ttyS0 /m);
+    // The harness's grub.cfg in the installed CONFIG, and the command line it gave the installed system: the serial
+    // console at the profile's speed, last, and getty (EVE runs its root agetty on the console= ttys with getty).
+    expect(r.stdout).to.contain('set_getty');
+    expect(r.stdout, r.stdout).to.match(/^BOOT_IMAGE=\S+ console=tty0 console=ttyS0,115200 .*\bgetty\b/m);
     expect(r.stdout.trim().split('\n').pop()).to.equal('0.0.0-fixture-kvm-amd64');
   });
 });
