@@ -1,5 +1,6 @@
 // A release taken from EVE's container image, as EVE documents it (pkg/eve/runme.sh):
 //   docker run --rm lfedge/eve:<tag> installer_raw > <arch>.<hv>.<platform>.installer.raw
+//   docker run --rm lfedge/eve:<tag> installer_net > <arch>.<hv>.generic.installer-net.tar   (generic images)
 //   docker run --rm lfedge/eve:<tag> version
 // into a cache folder laid out like a GitHub release, so the rest is the local-folder code. Docker publishes no
 // checksum file, so one is written from the sha256 of the bytes as they streamed by: it guards the cache copy
@@ -67,13 +68,14 @@ export async function fetchDockerRelease(tag: string, arch: ReleaseArch, o: Fetc
   // Named as assets.yml names the GitHub asset made from this image.
   const file = `${arch}.${img.hv}.${img.platform}.installer.raw`;
   const sums = `${arch}.${img.hv}.${img.platform}.sha256sums`;
+  const netFile = img.platform === 'generic' ? `${arch}.${img.hv}.${img.platform}.installer-net.tar` : undefined;
   const versionFile = path.join(dir, 'version');
 
   // A versioned tag names fixed content, so its cache is reused; a moving tag (latest, snapshot) is fetched again.
   // The folder remembers its image: one reused (--dir) for another tag is not taken for this one.
   const sourceFile = path.join(dir, 'source');
   const source = fs.existsSync(sourceFile) ? fs.readFileSync(sourceFile, 'utf8').trim() : undefined;
-  if (source === img.image && /^\d+\.\d+/.test(img.tag) && [file, sums, 'version'].every((f) => fs.existsSync(path.join(dir, f)))) {
+  if (source === img.image && /^\d+\.\d+/.test(img.tag) && [file, sums, 'version', ...(netFile ? [netFile] : [])].every((f) => fs.existsSync(path.join(dir, f)))) {
     const release = locateLocalRelease(dir, arch, o.version ? { version: o.version } : {});
     if (release.installer.file === file) {
       try {
@@ -105,10 +107,24 @@ export async function fetchDockerRelease(tag: string, arch: ReleaseArch, o: Fetc
   // As `version` prints it (14.5.1-kvm-amd64, 17.3.0-nvidia-jp6-kvm-arm64); locateLocalRelease takes the tag from it.
   fs.writeFileSync(versionFile, `${version}\n`);
 
-  const dest = path.join(dir, file);
+  // installer_net too (assets.yml publishes it for generic images only): the ipxe-http media serves it.
+  const sumLines = [`${await dockerToFile(docker, run('installer_raw'), path.join(dir, file), img, arch, o)}  ${file}`];
+  if (netFile) sumLines.push(`${await dockerToFile(docker, run('installer_net'), path.join(dir, netFile), img, arch, o)}  ${netFile}`);
+  fs.writeFileSync(path.join(dir, sums), `${sumLines.join('\n')}\n`);
+  fs.writeFileSync(sourceFile, `${img.image}\n`);
+
+  // The version file (not `version`, which may carry -<hv>-<arch>) unless the caller named one.
+  const release = locateLocalRelease(dir, arch, o.version ? { version: o.version } : {});
+  await verifyRelease(release, o.onProgress ? (n, t) => o.onProgress!(n, t, `verify ${file}`) : undefined);
+  return release;
+}
+
+/** `docker run ... CMD` streamed into `dest` (through dest.part, renamed once complete); its sha256 as it streamed by. */
+async function dockerToFile(docker: string, args: string[], dest: string, img: EveImage, arch: ReleaseArch, o: FetchOptions): Promise<string> {
+  const cmd = args[args.length - 1]!;
   const part = `${dest}.part`;
-  o.log?.(`docker ${run('installer_raw').join(' ')} > ${dest}`);
-  const proc = execa(docker, run('installer_raw'), {
+  o.log?.(`docker ${args.join(' ')} > ${dest}`);
+  const proc = execa(docker, args, {
     reject: false,
     stdin: 'ignore',
     buffer: { stdout: false, stderr: true },
@@ -124,7 +140,7 @@ export async function fetchDockerRelease(tag: string, arch: ReleaseArch, o: Fetc
       for await (const chunk of src) {
         hash.update(chunk);
         bytes += chunk.length;
-        o.onProgress?.(bytes, undefined, `docker ${img.tag} installer_raw`);
+        o.onProgress?.(bytes, undefined, `docker ${img.tag} ${cmd}`);
         yield chunk;
       }
     },
@@ -143,20 +159,14 @@ export async function fetchDockerRelease(tag: string, arch: ReleaseArch, o: Fetc
   const r = result.status === 'fulfilled' ? result.value : undefined;
   if (!r || r.exitCode !== 0) {
     fs.rmSync(part, { force: true });
-    throw dockerFailed(img, 'installer_raw', r?.exitCode, String(r?.stderr ?? (result as PromiseRejectedResult).reason), arch);
+    throw dockerFailed(img, cmd, r?.exitCode, String(r?.stderr ?? (result as PromiseRejectedResult).reason), arch);
   }
   if (bytes === 0) {
     fs.rmSync(part, { force: true });
-    throw new ConfigError(`docker run ${img.image} installer_raw printed nothing (exit 0)`, { where: `docker:${img.tag}` });
+    throw new ConfigError(`docker run ${img.image} ${cmd} printed nothing (exit 0)`, { where: `docker:${img.tag}` });
   }
-  fs.writeFileSync(path.join(dir, sums), `${hash.digest('hex')}  ${file}\n`);
   fs.renameSync(part, dest);
-  fs.writeFileSync(sourceFile, `${img.image}\n`);
-
-  // The version file (not `version`, which may carry -<hv>-<arch>) unless the caller named one.
-  const release = locateLocalRelease(dir, arch, o.version ? { version: o.version } : {});
-  await verifyRelease(release, o.onProgress ? (n, t) => o.onProgress!(n, t, `verify ${file}`) : undefined);
-  return release;
+  return hash.digest('hex');
 }
 
 function dockerFailed(img: EveImage, cmd: string, exitCode: number | undefined, stderr: string, arch: ReleaseArch): ConfigError {

@@ -1,8 +1,8 @@
 // A release published as a folder of files over HTTP(S), laid out like lf-edge/eve's GitHub release download folder
 // (https://github.com/lf-edge/eve/releases/download/14.5.1/). The installer for the arch is found by trying the
-// names of both schemes in order (newest first; a 404 means "try the next"), downloaded with its sha256sums into a
-// cache folder, and then handled exactly like a local folder (locateLocalRelease + verifyRelease), so a download is
-// only done when it verifies. A URL naming one installer of the folder (arm64.kvm.nvidia-jp6.installer.raw.zst)
+// names of both schemes in order (newest first; a 404 means "try the next"), downloaded with its sha256sums (and the
+// netboot set the sums list, netboot-asset.ts) into a cache folder, and then handled exactly like a local folder
+// (locateLocalRelease + verifyRelease), so a download is only done when it verifies. A URL naming one installer of the folder (arm64.kvm.nvidia-jp6.installer.raw.zst)
 // fetches that one: the names tried are kvm/generic, and a GitHub download folder cannot be listed. A cache folder
 // that already holds a verifying installer is used without the network.
 import fs from 'node:fs';
@@ -12,6 +12,7 @@ import type { ReleaseArch } from './asset-names.ts';
 import { namedInstaller, parseInstallerName } from './asset-names.ts';
 import { displayUrl, downloadFile } from './download.ts';
 import { locateLocalRelease, verifyRelease, type Release } from './local-release.ts';
+import { fetchNetbootTar } from './netboot-asset.ts';
 import type { FetchOptions } from './resolve-release.ts';
 
 const VERSION_LIKE = /^\d+\.\d+\.\d+[0-9A-Za-z.+-]*$/;
@@ -97,7 +98,9 @@ export async function fetchUrlRelease(src: string, arch: ReleaseArch, o: FetchOp
   fs.writeFileSync(path.join(dir, 'version'), `${version}\n`);
 
   try {
-    return (await fromCache(dir, arch, version, candidates, o)) ?? (await download(base, dir, arch, version, candidates, o));
+    const release = (await fromCache(dir, arch, version, candidates, o)) ?? (await download(base, dir, arch, version, candidates, o));
+    await fetchNetbootTar(base, release, o);
+    return release;
   } catch (e) {
     // A folder this call made and that holds nothing worth resuming is not left behind.
     if (created && fs.readdirSync(dir).every((f) => f === 'version' || f === 'source')) fs.rmSync(dir, { recursive: true, force: true });

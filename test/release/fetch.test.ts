@@ -20,6 +20,7 @@ import { freePort } from '../helpers/net.ts';
 
 const RAW = 'amd64.kvm.generic.installer.raw';
 const SUMS = 'amd64.kvm.generic.sha256sums';
+const NET = 'amd64.kvm.generic.installer-net.tar';
 
 interface Faults {
   /** The first response for this file sends `bytes` bytes of the body, then the connection is cut. */
@@ -184,6 +185,8 @@ describe('release sources: URL base and docker:', function () {
 
   /** A release folder /files/<name>/<version>/ holding links to the fixture's files under the given names. */
   const publish = (name: string, files: Record<string, string>, version = '0.0.0-fixture'): string => {
+    // The fixture's sums list its installer-net.tar, so a release publishing them has it too (as EVE's do).
+    if (files[SUMS] && !files[NET]) files = { ...files, [NET]: NET };
     const dir = path.join(root, name, version);
     fs.mkdirSync(dir, { recursive: true });
     for (const [as, from] of Object.entries(files)) fs.symlinkSync(path.join(fixture, from), path.join(dir, as));
@@ -327,6 +330,26 @@ describe('release sources: URL base and docker:', function () {
       expect(fs.existsSync(path.join(cache, RAW))).to.equal(false);
     });
 
+    it("EVE's netboot set: the installer-net.tar its sha256sums list is downloaded beside the installer and verified (a corrupted one is removed, a ConfigError)", async () => {
+      const rel = publish('net', { [RAW]: RAW, [SUMS]: SUMS, [NET]: NET });
+      const cache = path.join(tmp, 'cache-net');
+      const r = await resolveRelease(server.url(rel), 'amd64', opts(cache));
+      expect(r.installer.file).to.equal(RAW);
+      expect(sha256(path.join(cache, NET))).to.equal(sha256(path.join(fixture, NET)));
+      expect(server.for(NET).map((q) => q.status)).to.deep.equal([200]);
+      server.reset();
+      await resolveRelease(server.url(rel), 'amd64', opts(cache));
+      expect(server.requests, 'both verified in the cache: no request').to.deep.equal([]);
+
+      const bad = publish('net-corrupt', { [RAW]: RAW, [SUMS]: SUMS, [NET]: NET });
+      server.faults.corrupt = { file: NET, at: 4321 };
+      const cacheBad = path.join(tmp, 'cache-net-corrupt');
+      const err = await resolveRelease(server.url(bad), 'amd64', opts(cacheBad)).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(ConfigError);
+      expect((err as Error).message).to.contain(`${NET} does not match ${SUMS}`);
+      expect(fs.existsSync(path.join(cacheBad, NET))).to.equal(false);
+    });
+
     it('the legacy scheme: amd64.installer.img without a checksum file', async () => {
       const rel = publish('legacy', { 'amd64.installer.img': RAW }, '7.1.0');
       const cache = path.join(tmp, 'cache-legacy');
@@ -433,29 +456,32 @@ describe('release sources: URL base and docker:', function () {
       process.env.PATH = savedPath;
     });
 
-    it('docker:<version> runs lfedge/eve:<version>-kvm-<arch> installer_raw and version into a verified folder (stand-in docker)', async () => {
+    it("docker:<version> runs lfedge/eve:<version>-kvm-<arch> version, installer_raw and installer_net (EVE's netboot set, runme.sh) into a verified folder (stand-in docker)", async () => {
       standIn(
         'ok',
-        `case "$cmd" in\n  version) echo "0.0.0-fixture-kvm-amd64" ;;\n  installer_raw) exec cat '${path.join(fixture, RAW)}' ;;\n  *) echo "unknown command $cmd" >&2; exit 2 ;;\nesac`,
+        `case "$cmd" in\n  version) echo "0.0.0-fixture-kvm-amd64" ;;\n  installer_raw) exec cat '${path.join(fixture, RAW)}' ;;\n  installer_net) exec cat '${path.join(fixture, NET)}' ;;\n  *) echo "unknown command $cmd" >&2; exit 2 ;;\nesac`,
       );
       const cache = path.join(tmp, 'cache-docker');
       const progress: number[] = [];
-      const r = await resolveRelease('docker:0.0.0-fixture', 'amd64', opts(cache, { onProgress: (b, _t, l) => l.startsWith('docker') && progress.push(b) }));
+      const r = await resolveRelease('docker:0.0.0-fixture', 'amd64', opts(cache, { onProgress: (b, _t, l) => l.endsWith(' installer_raw') && progress.push(b) }));
       expect(calls()).to.deep.equal([
         'run --rm --platform linux/amd64 lfedge/eve:0.0.0-fixture-kvm-amd64 version',
         'run --rm --platform linux/amd64 lfedge/eve:0.0.0-fixture-kvm-amd64 installer_raw',
+        'run --rm --platform linux/amd64 lfedge/eve:0.0.0-fixture-kvm-amd64 installer_net',
       ]);
       expect(r.dir).to.equal(cache);
       expect(r.installer.file).to.equal(RAW);
       expect(r.version).to.equal('0.0.0-fixture');
       expect(r.expectedEveRelease).to.equal('0.0.0-fixture-kvm-amd64');
       expect(r.sha256).to.equal(fixtureSha);
-      expect(fs.readFileSync(path.join(cache, SUMS), 'utf8')).to.equal(`${fixtureSha}  ${RAW}\n`);
+      const netSha = sha256(path.join(fixture, NET));
+      expect(sha256(path.join(cache, NET))).to.equal(netSha);
+      expect(fs.readFileSync(path.join(cache, SUMS), 'utf8')).to.equal(`${fixtureSha}  ${RAW}\n${netSha}  ${NET}\n`);
       expect(progress.at(-1)).to.equal(fixtureSize);
 
       // A versioned tag's folder is reused, docker is not run again.
       await resolveRelease('docker:0.0.0-fixture-kvm-amd64', 'amd64', opts(cache));
-      expect(calls().length).to.equal(2);
+      expect(calls().length).to.equal(3);
 
       // And through the command line, with the stand-in on the child's PATH.
       const dir = path.join(tmp, 'cli-docker');
@@ -468,6 +494,7 @@ describe('release sources: URL base and docker:', function () {
       expect(cli.exitCode, cli.all).to.equal(0);
       expect(cli.stdout).to.contain(`release folder: ${dir}`);
       expect(sha256(path.join(dir, RAW))).to.equal(fixtureSha);
+      expect(sha256(path.join(dir, NET))).to.equal(netSha);
     });
 
     it('a docker run that fails names the image and says why (stand-in docker)', async () => {
