@@ -286,6 +286,28 @@ describe('ipxe-http media: the netboot set served with the harness arguments', f
     expect(() => installerScript(SET_CFG, { url: 'http://h:1/', kernelArgs: ['a b'], title: 't' })).to.throw(ConfigError);
   });
 
+  it("the fixture's installer-net.tar is laid out as EVE's installer_net: ipxe.efi.cfg chains GRUB (no kernel line), GRUB's grub.cfg loop-mounts installer.iso, which carries its own config.img", async function () {
+    this.timeout(600_000);
+    const fixture = await fixtureRelease();
+    for (const arch of ['amd64', 'arm64'] as const) {
+      const loader = arch === 'amd64' ? 'BOOTX64.EFI' : 'BOOTAA64.EFI';
+      const tar = path.join(fixture, `${arch}.kvm.generic.installer-net.tar`);
+      const names = (await execa('tar', ['-tf', tar])).stdout.split('\n').filter((n) => !n.endsWith('/'));
+      expect(names).to.have.members(['ipxe.efi.cfg', `EFI/BOOT/${loader}`, 'EFI/BOOT/grub.cfg', 'installer.iso']);
+      const out = path.join(dir, `fixture-net-${arch}`);
+      fs.mkdirSync(out, { recursive: true });
+      await execa('tar', ['-xf', tar, '-C', out]);
+      const cfg = fs.readFileSync(path.join(out, 'ipxe.efi.cfg'), 'utf8');
+      expect(cfg.split('\n').filter((l) => /^\s*kernel\s/.test(l))).to.deep.equal([]);
+      expect(cfg).to.contain(`chain \${url}EFI/BOOT/${loader}`);
+      expect(fs.readFileSync(path.join(out, 'EFI', 'BOOT', 'grub.cfg'), 'utf8')).to.match(/^loopback loop0 \(\$cmddevice\)\/installer\.iso$/m);
+      const iso = path.join(out, 'installer.iso');
+      for (const f of ['boot/kernel', 'boot/initrd.img', 'EFI/BOOT/grub.cfg', 'config.img']) expect(findIsoFile(iso, f), f).not.to.equal(undefined);
+      const label = await execa('mlabel', ['-s', '-i', `${iso}@@${findIsoFile(iso, 'config.img')!.offset}`, '::'], MTOOLS);
+      expect(label.stdout).to.contain('CONFIG');
+    }
+  });
+
   it('a virtual arm64 box cannot netboot (QEMU ships x86 iPXE ROMs only): ConfigError before anything starts', () => {
     const arm = loadProfile(path.join(repoRoot, 'hardware-profiles', 'qemu-arm64.yaml')).profile;
     const p: Profile = { ...arm, media: { type: 'ipxe-http', listen: '127.0.0.1:0' } };
