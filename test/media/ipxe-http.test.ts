@@ -1,7 +1,8 @@
-// The ipxe-http boot media method: the release's netboot set served over HTTP with an iPXE script carrying the
-// harness's kernel arguments and CONFIG; then a real netboot: a QEMU amd64 VM (q35 + OVMF) boots the fixture's
-// installer-net set through QEMU's own iPXE option ROM, the installer installs to the VM's disk, and the VM boots
-// that disk with the injected SSH key.
+// The ipxe-http boot media method: the release's netboot set served over HTTP with an iPXE script, its installer.iso
+// remastered with the harness's CONFIG (EVE's installer installs the ISO's config.img; the served config.img reaches
+// only GRUB); then a real netboot: a QEMU amd64 VM (q35 + OVMF) boots the fixture's installer-net set (laid out as
+// EVE's: iPXE chains GRUB, GRUB loop-mounts installer.iso) through QEMU's own iPXE option ROM, the installer installs
+// to the VM's disk, and the VM boots that disk with the injected SSH key and serial console.
 import { expect } from 'chai';
 import { execa } from 'execa';
 import fs from 'node:fs';
