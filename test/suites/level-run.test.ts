@@ -75,7 +75,8 @@ describe('eve-qual run on the virtual box (level suites)', function () {
       expect(o[id], id).to.equal('pass');
     }
     const wd = res.tests.find((t) => t.id === 'watchdog/watchdog: resets the box when no longer fed')!;
-    expect(wd.message).to.match(/did not reset within 40 s/);
+    // the timer runs with the 60 s EVE's watchdog daemon sets (not the 10 s declared), plus the 30 s margin
+    expect(wd.message).to.match(/did not reset within 90 s/);
     await validJUnit(path.join(out, 'junit.xml'));
   });
 
