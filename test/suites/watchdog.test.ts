@@ -1,0 +1,122 @@
+// The watchdog suite driven directly on an installed amd64 box of the fixture release, whose watchdog service is
+// EVE's (a daemon named watchdog feeding the i6300esb with a 60 s timeout, /persist/hw_watchdog_bootstatus written
+// at every start). The suite's shell here is the console's (the host, pid namespace shared with the services, as on
+// EVE), so a reboot needs no new SSH host key: ctx.reconnect is the console login. Each test is named after the
+// EVE behaviour or the proof it needs.
+import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bootToShell } from '../../lib/install/boot-to-shell.ts';
+import type { TestResult } from '../../lib/report/results.ts';
+import { repinAfterBoot } from '../../lib/install/console-host-keys.ts';
+import { hostKeyRecords, runInstall, type InstallRunResult } from '../../lib/run/install-run.ts';
+import { ConsoleShell } from '../../lib/shell/console-shell.ts';
+import type { RunResult, Shell } from '../../lib/shell/shell.ts';
+import { runSuites } from '../../lib/suite-runtime/run-suites.ts';
+import { watchdogSuite } from '../../suites/watchdog.ts';
+import { fixtureRelease, repoRoot } from '../helpers/fixture-release.ts';
+
+const RESET = 'watchdog: resets the box when no longer fed';
+
+describe('watchdog suite on the virtual box (EVE watchdog service of the fixture release)', function () {
+  this.timeout(3_600_000);
+  let r: InstallRunResult;
+  let out: string;
+
+  before(async () => {
+    const release = await fixtureRelease();
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-watchdog-'));
+    r = await runInstall({ profileFile: path.join(repoRoot, 'hardware-profiles', 'qemu-amd64.yaml'), releaseSrc: release, out });
+  });
+
+  after(async () => {
+    await r?.scope.close();
+    if (out) fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  /** Run the suite on the box's console shell (or `shell`); the reset test's result. */
+  async function resetTest(shell?: Shell): Promise<TestResult> {
+    const con = r.box.console;
+    const results = await runSuites({
+      ctx: {
+        profile: r.loaded.profile,
+        box: r.box,
+        shell: shell ?? new ConsoleShell(con),
+        console: con,
+        runDir: out,
+        reconnect: (ms) => bootToShell(con, { timeout: ms }),
+      },
+      modules: [watchdogSuite],
+      onTest: () => undefined,
+    });
+    return results.find((t) => t.name === RESET)!;
+  }
+
+  /** The console shell, with `after` run after each of the suite's commands (a fault injected at that point). */
+  function hooked(after: (con: ConsoleShell, cmd: string, res: RunResult) => Promise<void>): Shell {
+    const con = new ConsoleShell(r.box.console);
+    return {
+      where: con.where,
+      run: async (cmd, opts) => {
+        const res = await con.run(cmd, opts);
+        await after(con, cmd, res);
+        return res;
+      },
+      put: (l, rem, o) => con.put(l, rem, o),
+      get: (rem, l, o) => con.get(rem, l, o),
+      close: () => con.close(),
+    };
+  }
+
+  /** After a test that left the box rebooting or dead: back to a console shell. */
+  async function backToShell(): Promise<void> {
+    r.box.console.discard();
+    await r.box.power.cycle();
+    await bootToShell(r.box.console, { timeout: 600_000 });
+  }
+
+  it("EVE's procps-ng pkill refuses -SUSP: the watchdog is frozen with kill -STOP, then the reset is proven by a new boot id", async () => {
+    const t = await resetTest();
+    expect(t.outcome, t.message).to.equal('pass');
+    const f = t.facts!;
+    expect(f.trigger).to.match(/frozen with kill -STOP, seen stopped/);
+    expect((f.before as Record<string, string>).boot_id).to.match(/^[0-9a-f-]{36}$/);
+    expect((f.after as Record<string, string>).boot_id).to.not.equal((f.before as Record<string, string>).boot_id);
+    // the i6300esb's timer runs with EVE's daemon's 60 s, whatever the profile declares
+    expect(f['timeout-s']).to.deep.equal({ timer: 60, declared: 30 });
+    expect(f['reset-after-s']).to.be.within(57, 150);
+  });
+
+  it("EVE's /persist/hw_watchdog_bootstatus is read after the reset and recorded (empty on i6300esb: no CARDRESET option)", async () => {
+    const t = await resetTest();
+    expect(t.outcome, t.message).to.equal('pass');
+    expect(t.facts).to.have.property('hw_watchdog_bootstatus', '');
+  });
+
+  it('a reboot sooner than the timeout is not the watchdog: the reset check fails', async () => {
+    // the box reboots itself right after the feeder is frozen: the console shows a reset, but long before 60 s
+    const early = hooked(async (con, cmd) => {
+      if (/^kill -STOP /.test(cmd)) await con.run('(sleep 5; reboot -f) >/dev/null 2>&1 &');
+    });
+    const t = await resetTest(early);
+    expect(t.outcome).to.equal('fail');
+    expect(t.message).to.match(/sooner than the timer's 60 s timeout: something else reset it/);
+    await bootToShell(r.box.console, { timeout: 600_000 });
+  });
+
+  it('a kernel panic before the reset fails the check with the console excerpt (fail patterns on during the wait)', async () => {
+    // the kernel dies once the feeder is frozen (over SSH: the console is the suite's to watch); the box reboots
+    // later (panic=120, or the frozen daemon's timer). SSH first learns this boot's host key on the console.
+    await repinAfterBoot(r.box, r.outcome.ssh, hostKeyRecords(r.loaded, r.runDir), 120_000);
+    expect((await r.outcome.ssh.run('true')).code, 'SSH to trigger the panic').to.equal(0);
+    const panics = hooked(async (_con, cmd, res) => {
+      if (/^for p in .*State/.test(cmd) && res.code === 0) void r.outcome.ssh.run('echo c >/proc/sysrq-trigger', { timeout: 10_000 }).catch(() => undefined);
+    });
+    const t = await resetTest(panics);
+    expect(t.outcome).to.equal('fail');
+    expect(t.message).to.match(/Kernel panic - not syncing/);
+    expect(t.consoleExcerpt ?? '').to.match(/Kernel panic - not syncing/);
+    await backToShell();
+  });
+});
