@@ -1,6 +1,7 @@
 // Media preparation: a working copy of the installer image with the harness's configuration in its CONFIG
 // partition, written with mtools (no root, no loop devices):
-//   authorized_keys  the run's public key (or the profile's), so SSH works on the installed box;
+//   authorized_keys  the run's public key (or the profile's), so SSH works on the installed box (and in
+//                    GlobalConfig/global.json's debug.enable.ssh when the release brings one: EVE then reads that);
 //   grub.cfg         the box's serial console LAST in dom0_console (EVE sends installer output to the last
 //                    console=), getty for a root shell, and the installer options derived from the profile.
 import { execa } from 'execa';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { ConfigError, LabError } from '../errors.ts';
 import type { Profile } from '../profile/schema.ts';
 import { configPartitionOf } from './gpt.ts';
+import { GLOBAL_CONFIG_PATH, withSshKey } from './global-config.ts';
 import { DPC_PATH, networkConfigFor, type NetworkConfigPlan } from './network-config.ts';
 
 export interface PreparedInstaller {
@@ -97,8 +99,21 @@ export async function prepareInstaller(
   fs.writeFileSync(grubFile, grubCfg);
   await mtools('mcopy', ['-o', '-i', target, keyFile, '::/authorized_keys']);
   await mtools('mcopy', ['-o', '-i', target, grubFile, '::/grub.cfg']);
+  await addKeyToGlobalConfig(target, workDir, opts.authorizedKey, source);
   const networkConfig = await writeNetworkConfig(target, workDir, profile);
   return { image, grubCfg, installerArgs: args, kernelArgs: installerKernelArgs(profile, args), networkConfig };
+}
+
+/**
+ * A release whose CONFIG holds GlobalConfig/global.json: EVE takes SSH keys from its debug.enable.ssh and ignores
+ * authorized_keys (lib/media/global-config.ts), so the key goes in there as well.
+ */
+async function addKeyToGlobalConfig(target: string, workDir: string, publicKey: string, source: string): Promise<void> {
+  const read = await execa('mtype', ['-i', target, `::/${GLOBAL_CONFIG_PATH}`], { reject: false, env: { MTOOLS_SKIP_CHECK: '1' } });
+  if (read.exitCode !== 0) return;
+  const file = path.join(workDir, 'config-global.json');
+  fs.writeFileSync(file, withSshKey(String(read.stdout), publicKey, `${source}: CONFIG ${GLOBAL_CONFIG_PATH}`));
+  await mtools('mcopy', ['-o', '-i', target, file, `::/${GLOBAL_CONFIG_PATH}`]);
 }
 
 /** CONFIG's DevicePortConfig/override.json listing the declared modems (lib/media/network-config.ts says why). */

@@ -58,11 +58,14 @@ describe('usb suite on the virtual box (EVE behaviours)', function () {
   afterEach(() => expect(runningProcesses(/^qemu-system/, tmp), 'a qemu process was left behind').to.deep.equal([]));
 
   it("EVE loads usb_storage only while debug.enable.usb is true: with it false (CONFIG's GlobalConfig) the stick's storage check is an error naming that setting, not a hardware fail", async () => {
-    const globalJson = JSON.stringify({ GlobalSettings: { 'debug.enable.usb': { Key: 'debug.enable.usb', ItemType: 1, BoolValue: false } }, AgentSettings: {} }, null, 2);
+    const globalJson = JSON.stringify({ GlobalSettings: { 'debug.enable.usb': { Key: 'debug.enable.usb', ItemType: 2, BoolValue: false } }, AgentSettings: {} }, null, 2);
     const rel = await releaseWithConfig(release, path.join(tmp, 'usb-off'), { 'GlobalConfig/global.json': globalJson });
     const out = path.join(tmp, 'usb-off-run');
     const r = await eveQual(['run', '--profile', 'hardware-profiles/qemu-amd64.yaml', '--release', rel, '--capability', 'usb', '--out', out]);
     expect(r.exitCode, r.all).to.equal(3);
+    // EVE takes SSH keys from GlobalConfig's debug.enable.ssh when CONFIG holds global.json, ignoring authorized_keys
+    // (zedagent loadGlobalConfigImpl): eve-qual put the run's key there too.
+    expect(result(out, 'remote-shell/SSH with the injected key').outcome, r.all).to.equal('pass');
     expect(result(out, 'usb/stick0: enumerates').outcome, r.all).to.equal('pass');
     const storage = result(out, 'usb/stick0: stores data (written, read back, sha256)');
     expect(storage.outcome, storage.message).to.equal('error');
