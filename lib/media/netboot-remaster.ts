@@ -6,13 +6,13 @@
 // mtools into the config.img inside the unpacked installer.iso, in place (a FAT image keeps its size), then read
 // back and compared before any box is touched.
 import { createHash } from 'node:crypto';
-import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, LabError } from '../errors.ts';
 import { sha256File } from '../release/checksum.ts';
 import { configPartitionOf } from './gpt.ts';
 import { findIsoFile } from './iso9660.ts';
+import { mtools } from './mtools.ts';
 
 export interface RemasteredIso {
   /** The remastered installer.iso (the unpacked set's own file, rewritten). */
@@ -20,11 +20,6 @@ export interface RemasteredIso {
   sha256: string;
   /** The CONFIG files put in, relative paths. */
   files: string[];
-}
-
-async function mtools(tool: string, args: string[]): Promise<void> {
-  const r = await execa(tool, args, { reject: false, env: { MTOOLS_SKIP_CHECK: '1' } });
-  if (r.exitCode !== 0) throw new LabError(`${tool} ${args.join(' ')} failed: ${String(r.stderr || r.stdout).trim()}`);
 }
 
 /** Files under `dir`, relative, sorted. */

@@ -7,9 +7,10 @@
 import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, LabError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { Profile } from '../profile/schema.ts';
 import { configPartitionOf } from './gpt.ts';
+import { fatFile, fatHas, mtools } from './mtools.ts';
 import { GLOBAL_CONFIG_PATH, withSshKey } from './global-config.ts';
 import { DPC_PATH, networkConfigFor, type NetworkConfigPlan } from './network-config.ts';
 
@@ -72,11 +73,6 @@ async function decompressZstd(source: string, target: string): Promise<void> {
   }
 }
 
-async function mtools(tool: string, args: string[]): Promise<void> {
-  const r = await execa(tool, args, { reject: false, env: { MTOOLS_SKIP_CHECK: '1' } });
-  if (r.exitCode !== 0) throw new LabError(`${tool} ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`);
-}
-
 export async function prepareInstaller(
   source: string,
   workDir: string,
@@ -109,10 +105,10 @@ export async function prepareInstaller(
  * authorized_keys (lib/media/global-config.ts), so the key goes in there as well.
  */
 async function addKeyToGlobalConfig(target: string, workDir: string, publicKey: string, source: string): Promise<void> {
-  const read = await execa('mtype', ['-i', target, `::/${GLOBAL_CONFIG_PATH}`], { reject: false, env: { MTOOLS_SKIP_CHECK: '1' } });
-  if (read.exitCode !== 0) return;
+  const given = await fatFile(target, `::/${GLOBAL_CONFIG_PATH}`);
+  if (given === undefined) return;
   const file = path.join(workDir, 'config-global.json');
-  fs.writeFileSync(file, withSshKey(String(read.stdout), publicKey, `${source}: CONFIG ${GLOBAL_CONFIG_PATH}`));
+  fs.writeFileSync(file, withSshKey(given, publicKey, `${source}: CONFIG ${GLOBAL_CONFIG_PATH}`));
   await mtools('mcopy', ['-o', '-i', target, file, `::/${GLOBAL_CONFIG_PATH}`]);
 }
 
@@ -120,14 +116,13 @@ async function addKeyToGlobalConfig(target: string, workDir: string, publicKey: 
 async function writeNetworkConfig(target: string, workDir: string, profile: Profile): Promise<PreparedInstaller['networkConfig']> {
   const plan = networkConfigFor(profile, new Date());
   if (plan.json === null) return { ...plan, written: false, why: plan.unlisted.map((u) => u.reason).join('; ') || 'no modem declared' };
-  const mdir = (p: string) => execa('mdir', ['-b', '-i', target, p], { reject: false, env: { MTOOLS_SKIP_CHECK: '1' } });
   // A release whose CONFIG carries a bootstrap config (a controller's single-use installer): EVE ignores ours.
-  if ((await mdir('::/bootstrap-config.pb')).exitCode === 0) {
+  if (await fatHas(target, '::/bootstrap-config.pb')) {
     return { ...plan, written: false, why: 'the release\'s CONFIG holds bootstrap-config.pb, with which EVE ignores DevicePortConfig' };
   }
   const file = path.join(workDir, 'config-override.json');
   fs.writeFileSync(file, plan.json);
-  if ((await mdir('::/DevicePortConfig')).exitCode !== 0) await mtools('mmd', ['-i', target, '::/DevicePortConfig']);
+  if (!(await fatHas(target, '::/DevicePortConfig'))) await mtools('mmd', ['-i', target, '::/DevicePortConfig']);
   await mtools('mcopy', ['-o', '-i', target, file, `::/${DPC_PATH}`]);
   return { ...plan, written: true };
 }
