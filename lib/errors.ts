@@ -53,6 +53,13 @@ export class LabError extends EveQualError {
   }
 }
 
+/** eve-qual itself is wrong (a suite registered two checks with one id, a pass without a fact). */
+export class HarnessBug extends EveQualError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('bug', message, details);
+  }
+}
+
 /** A wait that ran out of time. Lab class by default: we could not see what we waited for. */
 export class DeadlineError extends EveQualError {
   readonly awaited: string;

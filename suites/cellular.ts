@@ -6,7 +6,7 @@
 // those two checks are skipped (not-run) with the reason, never passed.
 import { expect } from 'chai';
 import { addressMatches, configInEffect, declaredAddress, networkConfigFor, type ConfigInEffect } from '../lib/media/network-config.ts';
-import { notDeclared, type SuiteContext, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
+import { notDeclared, notDeclaredCheck, type SuiteContext, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
 import { q, read } from './box-facts.ts';
 import { bearerStatus, modemPaths, modemStatus, physAddrsOf, type ModemStatus } from './mmcli.ts';
 
@@ -32,13 +32,11 @@ async function readConfigInEffect(ctx: SuiteContext): Promise<ConfigInEffect> {
 
 export const cellularSuite: SuiteModule = {
   capability: 'cellular',
-  register({ describe, it }, ctx) {
-    describe('cellular', () => {
+  register(t, ctx) {
+    t.describe('cellular', () => {
       const modems = ctx.profile.hardware.cellular;
       if (modems.length === 0) {
-        it('cellular modems', function () {
-          notDeclared(this, 'the profile declares no cellular modem');
-        });
+        notDeclaredCheck(t, 'cellular modems', 'the profile declares no cellular modem');
         return;
       }
       const mm = (args: string) => read(ctx, `sh -c '${MMCLI}' mmcli ${args}`, 60_000);
@@ -66,7 +64,7 @@ export const cellularSuite: SuiteModule = {
 
       modems.forEach((m, i) => {
         let path: string | undefined;
-        it(`${m.name}: detected by ModemManager`, async function () {
+        t.check({ item: m.name, check: 'detected' }, `${m.name}: detected by ModemManager`, async function () {
           const r = await mm('-L -J');
           // EVE before 11.0 drives modems with uqmi/mbimcli scripts: its wwan service has no ModemManager to ask.
           noMmcli = r.code === 127;
@@ -86,7 +84,7 @@ export const cellularSuite: SuiteModule = {
           path = found.find((f) => addressMatches(declared, f.addrs))?.path;
           expect(path, `no modem at ${JSON.stringify(declared)} among ${list.length} ModemManager lists`).to.not.equal(undefined);
         });
-        it(`${m.name}: SIM present`, async function () {
+        t.check({ item: m.name, check: 'sim' }, `${m.name}: SIM present`, async function () {
           if (!m.sim) notDeclared(this, `the profile declares no SIM in ${m.name}`);
           if (noMmcli) notRun(this, NO_MMCLI);
           expect(path, `${m.name} was not detected`).to.not.equal(undefined);
@@ -94,7 +92,7 @@ export const cellularSuite: SuiteModule = {
           ctx.fact('modem', s);
           expect(s.sim, `no SIM in ${m.name} (${s.failedReason ?? 'state ' + s.state})`).to.not.equal(null);
         });
-        it(`${m.name}: registered`, async function () {
+        t.check({ item: m.name, check: 'registered' }, `${m.name}: registered`, async function () {
           if (!m.sim) notDeclared(this, `the profile declares no SIM in ${m.name}`);
           if (noMmcli) notRun(this, NO_MMCLI);
           expect(path, `${m.name} was not detected`).to.not.equal(undefined);
@@ -103,7 +101,7 @@ export const cellularSuite: SuiteModule = {
           await mustBeManaged(this, m, s);
           expect(s.registration, `${m.name} is not registered (state ${s.state}, power state ${s.powerState ?? 'unknown'}, registration ${s.registration ?? 'none'})`).to.be.oneOf(['home', 'roaming']);
         });
-        it(`${m.name}: data bearer connected`, async function () {
+        t.check({ item: m.name, check: 'data-bearer' }, `${m.name}: data bearer connected`, async function () {
           if (!m.sim) notDeclared(this, `the profile declares no SIM in ${m.name}`);
           if (noMmcli) notRun(this, NO_MMCLI);
           expect(path, `${m.name} was not detected`).to.not.equal(undefined);

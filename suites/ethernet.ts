@@ -1,7 +1,7 @@
 // ethernet: every declared port is present (EVE renames ethN to kethN behind a bridge ethN: both layouts handled),
 // has carrier where cabled, an IPv4 address by DHCP, reaches its declared peer, links at its declared speed.
 import { expect } from 'chai';
-import { notDeclared, pollBox, type SuiteContext, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
+import { notDeclaredCheck, pollBox, type SuiteContext, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
 import { q, read } from './box-facts.ts';
 
 interface Layout {
@@ -27,22 +27,20 @@ async function mustLayout(ctx: SuiteContext, name: string): Promise<Layout> {
 
 export const ethernetSuite: SuiteModule = {
   capability: 'ethernet',
-  register({ describe, it }, ctx) {
-    describe('ethernet', () => {
+  register(t, ctx) {
+    t.describe('ethernet', () => {
       const ports = ctx.profile.hardware.ethernet;
       if (ports.length === 0) {
-        it('Ethernet ports', function () {
-          notDeclared(this, 'the profile declares no Ethernet port');
-        });
+        notDeclaredCheck(t, 'Ethernet ports', 'the profile declares no Ethernet port');
       }
       for (const p of ports) {
-        it(`${p.name}: present`, async () => {
+        t.check({ item: p.name, check: 'present' }, `${p.name}: present`, async () => {
           const l = await layout(ctx, p.name);
           ctx.fact('interfaces', l);
           expect(l, `${p.name} (or k${p.name}) is not in /sys/class/net on the box`).to.not.equal(null);
         });
         if (p.cabled) {
-          it(`${p.name}: has carrier`, async () => {
+          t.check({ item: p.name, check: 'carrier' }, `${p.name}: has carrier`, async () => {
             const l = await mustLayout(ctx, p.name);
             const carrier = await pollBox(() => read(ctx, `cat /sys/class/net/${l.phys}/carrier 2>/dev/null`), (r) => r.out === '1', 30_000);
             ctx.fact(`${l.phys}.carrier`, carrier.out || '(unreadable: interface down)');
@@ -50,7 +48,7 @@ export const ethernetSuite: SuiteModule = {
           });
         }
         if (p.dhcp) {
-          it(`${p.name}: has an address by DHCP`, async () => {
+          t.check({ item: p.name, check: 'dhcp' }, `${p.name}: has an address by DHCP`, async () => {
             const l = await mustLayout(ctx, p.name);
             const addr = await pollBox(
               () => read(ctx, `ip -4 -o addr show dev ${l.addr} 2>/dev/null | sed -n 's/.* inet \\([0-9.]*\\/[0-9]*\\).*/\\1/p'`),
@@ -63,7 +61,7 @@ export const ethernetSuite: SuiteModule = {
           });
         }
         if (p.peer) {
-          it(`${p.name}: reaches ${p.peer}`, async () => {
+          t.check({ item: p.name, check: 'reaches-peer' }, `${p.name}: reaches ${p.peer}`, async () => {
             const l = await mustLayout(ctx, p.name);
             const r = await read(ctx, `ping -c 3 -W 2 -I ${l.addr} ${q(p.peer!)} 2>&1`, 30_000);
             ctx.fact('ping', r.out.split('\n').slice(-2).join(' | '));
@@ -71,7 +69,7 @@ export const ethernetSuite: SuiteModule = {
           });
         }
         if (p.speedMbps) {
-          it(`${p.name}: links at ${p.speedMbps} Mb/s`, async () => {
+          t.check({ item: p.name, check: 'speed' }, `${p.name}: links at ${p.speedMbps} Mb/s`, async () => {
             const l = await mustLayout(ctx, p.name);
             const r = await read(ctx, `cat /sys/class/net/${l.phys}/speed 2>/dev/null`);
             ctx.fact(`${l.phys}.speed`, r.out);

@@ -21,9 +21,9 @@ const COMMANDS: Array<[string, string]> = [
 
 export const inventorySuite: SuiteModule = {
   capability: 'inventory',
-  register({ describe, it }, ctx) {
-    describe('inventory', () => {
-      it('inventory: collected from the box', async () => {
+  register(t, ctx) {
+    t.describe('inventory', () => {
+      t.check({ check: 'collected' }, 'inventory: collected from the box', async () => {
         const missing: string[] = [];
         for (const [name, cmd] of COMMANDS) {
           const r = await read(ctx, cmd, 60_000);

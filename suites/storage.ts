@@ -1,21 +1,19 @@
 // storage: every declared disk is present with (at least) its declared size, and reads sequentially at or above the
 // profile's floor.
 import { expect } from 'chai';
-import { notDeclared, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
+import { notDeclaredCheck, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
 import { read } from './box-facts.ts';
 
 export const storageSuite: SuiteModule = {
   capability: 'storage',
-  register({ describe, it }, ctx) {
-    describe('storage', () => {
+  register(t, ctx) {
+    t.describe('storage', () => {
       const disks = ctx.profile.hardware.storage;
       if (disks.length === 0) {
-        it('disks', function () {
-          notDeclared(this, 'the profile declares no disk');
-        });
+        notDeclaredCheck(t, 'disks', 'the profile declares no disk');
       }
       for (const d of disks) {
-        it(`${d.name}: present as /dev/${d.device}${d.sizeGb ? ` with ${d.sizeGb} GB` : ''}`, async () => {
+        t.check({ item: d.name, check: 'present' }, `${d.name}: present as /dev/${d.device}${d.sizeGb ? ` with ${d.sizeGb} GB` : ''}`, async () => {
           const r = await read(ctx, `cat /sys/block/${d.device}/size 2>/dev/null`);
           expect(r.code, `no /sys/block/${d.device} on the box`).to.equal(0);
           const gb = (Number(r.out) * 512) / 1e9;
@@ -24,7 +22,7 @@ export const storageSuite: SuiteModule = {
           if (d.sizeGb) expect(gb, `/dev/${d.device} is ${gb.toFixed(2)} GB`).to.be.at.least(d.sizeGb * 0.9);
         });
         if (d.minReadMBps) {
-          it(`${d.name}: reads at least ${d.minReadMBps} MB/s`, async () => {
+          t.check({ item: d.name, check: 'read-speed' }, `${d.name}: reads at least ${d.minReadMBps} MB/s`, async () => {
             const mb = 64;
             const t0 = Date.now();
             const r = await read(ctx, `dd if=/dev/${d.device} of=/dev/null bs=1M count=${mb} iflag=direct 2>/dev/null || dd if=/dev/${d.device} of=/dev/null bs=1M count=${mb}`, 300_000);

@@ -8,7 +8,7 @@
 // the debug container SSH lands in need not allow. Which way it went is a fact.
 import { expect } from 'chai';
 import { BoxError, ConfigError, LabError } from '../lib/errors.ts';
-import { notDeclared, type SuiteContext, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
+import { notDeclaredCheck, type SuiteContext, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
 import { q, read } from './box-facts.ts';
 
 interface UsbDevice {
@@ -112,19 +112,17 @@ async function storesData(ctx: SuiteContext, name: string, d: UsbDevice | undefi
 
 export const usbSuite: SuiteModule = {
   capability: 'usb',
-  register({ describe, it }, ctx) {
-    describe('usb', () => {
+  register(t, ctx) {
+    t.describe('usb', () => {
       const devices = ctx.profile.hardware.usb;
       if (devices.length === 0) {
-        it('USB devices', function () {
-          notDeclared(this, 'the profile declares no USB device');
-        });
+        notDeclaredCheck(t, 'USB devices', 'the profile declares no USB device');
       }
       // Each declared device claims one enumerated device, so two identical sticks need two.
       const claimed = new Set<string>();
       const found = new Map<string, UsbDevice>();
       for (const u of devices) {
-        it(`${u.name}: enumerates`, async () => {
+        t.check({ item: u.name, check: 'enumerates' }, `${u.name}: enumerates`, async () => {
           const all = await listUsb(ctx);
           ctx.fact('usb-devices', all.map((d) => `${d.path} ${d.id} ${d.classes.join(',')}`));
           const d = all.find((x) => !claimed.has(x.path) && matches(x, u));
@@ -132,7 +130,7 @@ export const usbSuite: SuiteModule = {
           claimed.add(d!.path);
           found.set(u.name, d!);
         });
-        if (u.storage) it(`${u.name}: stores data (written, read back, sha256)`, () => storesData(ctx, u.name, found.get(u.name)));
+        if (u.storage) t.check({ item: u.name, check: 'stores-data' }, `${u.name}: stores data (written, read back, sha256)`, () => storesData(ctx, u.name, found.get(u.name)));
       }
     });
   },

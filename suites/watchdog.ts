@@ -10,7 +10,7 @@
 import { expect } from 'chai';
 import { BoxError, DeadlineError, LabError } from '../lib/errors.ts';
 import { EVE_ISSUE } from '../lib/install/boot-to-shell.ts';
-import { notDeclared, pollBox, type SuiteContext, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
+import { notDeclaredCheck, pollBox, type SuiteContext, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
 import type { Profile } from '../lib/profile/schema.ts';
 import { read } from './box-facts.ts';
 
@@ -123,16 +123,14 @@ async function resetsTheBox(ctx: SuiteContext, wd: WatchdogDecl): Promise<void> 
 
 export const watchdogSuite: SuiteModule = {
   capability: 'watchdog',
-  register({ describe, it }, ctx) {
-    describe('watchdog', () => {
+  register(t, ctx) {
+    t.describe('watchdog', () => {
       const wd = ctx.profile.hardware.watchdog;
       if (!wd) {
-        it('hardware watchdog', function () {
-          notDeclared(this, 'the profile declares no watchdog');
-        });
+        notDeclaredCheck(t, 'hardware watchdog', 'the profile declares no watchdog');
         return;
       }
-      it(`watchdog: /dev/watchdog present with driver ${wd.driver}`, async () => {
+      t.check({ check: 'driver' }, `watchdog: /dev/watchdog present with driver ${wd.driver}`, async () => {
         const r = await read(ctx, 'test -c /dev/watchdog && for w in /sys/class/watchdog/watchdog*; do echo "$(basename $w) $(cat $w/identity)"; done');
         ctx.fact('watchdogs', r.out.split('\n'));
         expect(r.code, 'no /dev/watchdog character device on the box').to.equal(0);
@@ -141,7 +139,7 @@ export const watchdogSuite: SuiteModule = {
         expect(first ?? '', `watchdog0 is not a ${wd.driver} (${r.out.replace(/\n/g, '; ')})`).to.match(want);
       });
 
-      it('watchdog: resets the box when no longer fed', async function () {
+      t.check({ check: 'resets' }, 'watchdog: resets the box when no longer fed', async function () {
         this.timeout((Math.max(wd.timeoutSeconds, 60) + wd.marginSeconds + 900) * 1000);
         await resetsTheBox(ctx, wd);
       });

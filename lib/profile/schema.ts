@@ -170,6 +170,9 @@ const ethernetSchema = z.strictObject({
   dhcp: z.boolean().default(true),
   peer: z.string().optional(),
   speedMbps: z.number().int().positive().optional(),
+  duplex: z.enum(['full', 'half']).optional(),
+  /** Traffic through the port to its peer (eve-qual's own on the runner when no peer is declared) at least this fast. */
+  minThroughputMbps: z.number().positive().optional(),
   /** Virtual boxes: the NIC model QEMU emulates. */
   model: z.enum(['virtio-net-pci', 'e1000', 'e1000e']).optional(),
 });
@@ -177,8 +180,11 @@ const ethernetSchema = z.strictObject({
 const usbSchema = z.strictObject({
   name: name,
   vendorProduct: z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{4}$/, 'must be vendor:product in hex, as lsusb prints it').optional(),
-  class: z.enum(['mass-storage', 'hid', 'serial', 'network', 'hub', 'other']).optional(),
-  port: z.string().optional(),
+  class: z.enum(['mass-storage', 'hid', 'serial', 'network', 'hub']).optional(),
+  /** Where it is plugged in, as sysfs names the device: `<bus>-<port>[.<port>...]` (1-2, 2-1.4). */
+  port: z.string().regex(/^\d+-\d+(\.\d+)*$/, 'must be the sysfs name of the USB device: <bus>-<port>[.<port>...] such as 1-2 or 2-1.4 (ls /sys/bus/usb/devices)').optional(),
+  /** The negotiated speed, as /sys/bus/usb/devices/<port>/speed prints it: 1.5, 12, 480 (USB 2), 5000 (USB 3)... */
+  speedMbps: z.union([z.literal(1.5), z.literal(12), z.literal(480), z.literal(5000), z.literal(10000), z.literal(20000)]).optional(),
   /** A storage stick the suite writes and reads back. */
   storage: z.boolean().default(false),
   sizeMb: z.number().int().positive().optional(),
@@ -209,6 +215,7 @@ const storageSchema = z.strictObject({
   device: z.string().regex(/^[a-z0-9]+$/, 'must be a kernel disk name such as sda, vda, nvme0n1'),
   sizeGb: z.number().positive().optional(),
   minReadMBps: z.number().positive().optional(),
+  minWriteMBps: z.number().positive().optional(),
   bus: z.enum(['virtio', 'usb', 'nvme', 'sata']).optional(),
 });
 

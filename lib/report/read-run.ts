@@ -56,6 +56,10 @@ export function readRun(dirOrFile: string): LoadedRun {
   if (typeof version === 'number' && version > RESULTS_SCHEMA_VERSION) {
     throw new ConfigError(`${file}: results schema version ${version} is newer than this eve-qual reads (${RESULTS_SCHEMA_VERSION}): update eve-qual`, { where: file });
   }
+  if (typeof version === 'number' && version < RESULTS_SCHEMA_VERSION) {
+    // Version 1 named its tests by their titles, which the verdict cannot trust; guessing identities would be worse.
+    throw new ConfigError(`${file}: results schema version ${version} was written by an eve-qual whose test identities were titles, not data; re-run the box to judge it`, { where: file });
+  }
   const r = runResultsSchema.safeParse(data);
   if (!r.success) {
     const problems = r.error.issues

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { CAPABILITIES, OUTCOMES, RESULTS_SCHEMA_VERSION, SKIP_REASONS, type Capability, type RunResults, type TestResult } from './results.ts';
+import { CAPABILITIES, OUTCOMES, RESULTS_SCHEMA_VERSION, SKIP_REASONS, testId, type Capability, type RunResults, type TestResult } from './results.ts';
 
 const timestamp = z.iso.datetime({ offset: true }).meta({ id: 'Timestamp', description: 'ISO 8601 time' });
 const duration = z.number().nonnegative().describe('milliseconds');
@@ -30,8 +30,9 @@ export const attemptSchema = z.object({
 }).meta({ id: 'Attempt' });
 
 export const testResultSchema = z.object({
-  id: z.string().min(1).describe('unique in the run: <capability>/<check>'),
+  id: z.string().min(1).describe('unique in the run and stable across runs: <capability>/<item>/<check>, or <capability>/<check>'),
   capability: capabilitySchema,
+  check: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).describe('what is checked, a stable name within its item (carrier, stores-data)'),
   name: z.string().min(1).describe('the check, as a sentence about the box'),
   item: z.string().min(1).optional().describe('the declared item checked (eth0, stick0, modem0)'),
   outcome: outcomeSchema,
@@ -85,6 +86,7 @@ export const runResultsSchema = z
     r.tests.forEach((t, i) => {
       if (seen.has(t.id)) ctx.addIssue({ code: 'custom', path: ['tests', i, 'id'], message: `duplicate test id ${JSON.stringify(t.id)}` });
       seen.add(t.id);
+      if (t.id !== testId(t)) ctx.addIssue({ code: 'custom', path: ['tests', i, 'id'], message: `test id ${JSON.stringify(t.id)} is not made of its capability, item and check (${JSON.stringify(testId(t))})` });
     });
   })
   .describe('results.json: one eve-qual run on one box');
@@ -96,7 +98,7 @@ const sameTest: Same<z.output<typeof testResultSchema>, TestResult> = true;
 void sameRun;
 void sameTest;
 
-export const RESULTS_SCHEMA_ID = 'urn:eve-qual:results:1';
+export const RESULTS_SCHEMA_ID = 'urn:eve-qual:results:2';
 
 /** The published JSON Schema (draft 2020-12) of results.json. */
 export function resultsJsonSchema(): Record<string, unknown> {

@@ -2,7 +2,8 @@
 // (results.json, JUnit, verdicts, HTML, diff). lib/report and lib/program work on these types alone and never
 // import a box, so verdicts can be computed anywhere from run directories.
 
-export const RESULTS_SCHEMA_VERSION = 1;
+/** 2: every test carries its check (and item) as data, and its id is made of them (`ethernet/eth0/carrier`). */
+export const RESULTS_SCHEMA_VERSION = 2;
 
 /** pass: checked on the box and works. fail: the box was reached and the item is missing or broken. error: the lab
  * or the harness could not check (not evidence against the hardware). skip: not declared, declined, or waived. */
@@ -13,7 +14,8 @@ export type SkipReason = 'not-declared' | 'operator' | 'waived' | 'not-run';
 export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'error', 'skip'];
 export const SKIP_REASONS: readonly SkipReason[] = ['not-declared', 'operator', 'waived', 'not-run'];
 
-/** Capabilities of ../shared/QUALIFICATION.md. */
+/** Capabilities of ../shared/QUALIFICATION.md that eve-qual has a suite for (Wi-Fi and serial ports have none yet,
+ * so they are not capabilities: nothing could ever be shown for them). */
 export type Capability =
   | 'install'
   | 'boot'
@@ -26,8 +28,6 @@ export type Capability =
   | 'tpm'
   | 'virtualization'
   | 'storage'
-  | 'wifi'
-  | 'serial-ports'
   | 'inventory';
 
 /** In the order reports show them. */
@@ -43,8 +43,6 @@ export const CAPABILITIES: readonly Capability[] = [
   'tpm',
   'virtualization',
   'storage',
-  'wifi',
-  'serial-ports',
   'inventory',
 ];
 
@@ -62,10 +60,13 @@ export interface Attempt {
 }
 
 export interface TestResult {
-  /** Unique in the run: `<capability>/<check>`, e.g. `ethernet/eth1 has carrier`. */
+  /** Unique in the run and stable across runs: `<capability>/<item>/<check>`, or `<capability>/<check>` for a check of
+   * the capability as a whole (`ethernet/eth1/carrier`, `tpm/sha256-bank`). Made of the data below, never of a title. */
   id: string;
   capability: Capability;
-  /** The check, as a sentence about the box. */
+  /** What is checked, as a stable name within its item (`carrier`, `stores-data`). */
+  check: string;
+  /** The check, as a sentence about the box (free to change: nothing is judged on it). */
   name: string;
   /** The declared item checked (eth0, stick0, modem0), if any. */
   item?: string;
@@ -115,4 +116,9 @@ export interface RunResults {
   declared?: Partial<Record<Capability, string[]>>;
   /** The qualification program the run was planned against (its name), shown in JUnit properties. */
   program?: string;
+}
+
+/** A test's id, made of its identity: `<capability>/<item>/<check>`, or `<capability>/<check>` without an item. */
+export function testId(t: { capability: Capability; item?: string | undefined; check: string }): string {
+  return t.item ? `${t.capability}/${t.item}/${t.check}` : `${t.capability}/${t.check}`;
 }

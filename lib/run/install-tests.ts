@@ -2,10 +2,11 @@
 // (QUALIFICATION.md), decided by the steps of the flow. A failed step fails (or errors) its capability; the
 // capabilities after it are skipped as not run.
 import type { StepRecord } from '../install/steps.ts';
-import type { Capability, TestResult } from '../report/results.ts';
+import { testId, type Capability, type TestResult } from '../report/results.ts';
 
 interface CapabilityCheck {
   capability: Capability;
+  check: string;
   name: string;
   steps: string[];
 }
@@ -13,30 +14,31 @@ interface CapabilityCheck {
 const CHECKS: CapabilityCheck[] = [
   {
     capability: 'install',
+    check: 'installer-completes',
     name: 'the installer runs to its NOTICE line',
     steps: ['prepare installer media', 'power off the box', 'attach the installer', 'power on into the installer', 'installer starts', 'installer picks the target disk', 'box powers off after install', 'installation completes (NOTICE)'],
   },
-  { capability: 'boot', name: 'the installed system boots from its disk', steps: ['power on from the installed disk', 'installed system reaches a console shell'] },
-  { capability: 'boot', name: 'the installed system runs the release installed', steps: ['EVE release on the box matches'] },
-  { capability: 'console', name: 'a root shell on the serial console', steps: ['installed system reaches a console shell'] },
-  { capability: 'remote-shell', name: 'SSH with the injected key', steps: ['SSH host key read on the console', 'SSH answers with the injected key'] },
+  { capability: 'boot', check: 'boots-from-disk', name: 'the installed system boots from its disk', steps: ['power on from the installed disk', 'installed system reaches a console shell'] },
+  { capability: 'boot', check: 'release-matches', name: 'the installed system runs the release installed', steps: ['EVE release on the box matches'] },
+  { capability: 'console', check: 'root-shell', name: 'a root shell on the serial console', steps: ['installed system reaches a console shell'] },
+  { capability: 'remote-shell', check: 'ssh-key', name: 'SSH with the injected key', steps: ['SSH host key read on the console', 'SSH answers with the injected key'] },
 ];
 
 /** Checks only an install by this run can decide: with --no-install they are not run, never passed. */
-const INSTALL_ONLY = new Set(['the installer runs to its NOTICE line', 'the installed system boots from its disk']);
+const INSTALL_ONLY = new Set(['installer-completes', 'boots-from-disk']);
 
 export function installTests(records: StepRecord[], failure?: { message: string; errorClass?: string }, opts: { noInstall?: boolean } = {}): TestResult[] {
   const byName = new Map(records.map((r) => [r.name, r]));
   let broken = false;
   return CHECKS.map((c) => {
-    if (opts.noInstall && INSTALL_ONLY.has(c.name)) {
-      return { id: `${c.capability}/${c.name}`, capability: c.capability, name: c.name, start: new Date().toISOString(), durationMs: 0, attempts: [], attachments: [], outcome: 'skip' as const, reason: 'not-run' as const, message: 'not installed or booted by this run (--no-install)' };
+    if (opts.noInstall && INSTALL_ONLY.has(c.check)) {
+      return { id: testId(c), capability: c.capability, check: c.check, name: c.name, start: new Date().toISOString(), durationMs: 0, attempts: [], attachments: [], outcome: 'skip' as const, reason: 'not-run' as const, message: 'not installed or booted by this run (--no-install)' };
     }
     const mine = c.steps.map((s) => byName.get(s)).filter((r): r is StepRecord => r !== undefined);
     const bad = mine.find((r) => r.outcome !== 'ok');
     const start = mine[0]?.start.toISOString() ?? new Date().toISOString();
     const durationMs = mine.reduce((a, r) => a + r.durationMs, 0);
-    const base = { id: `${c.capability}/${c.name}`, capability: c.capability, name: c.name, start, durationMs, attempts: [], attachments: [] };
+    const base = { id: testId(c), capability: c.capability, check: c.check, name: c.name, start, durationMs, attempts: [], attachments: [] };
     if (bad) {
       broken = true;
       const outcome = bad.outcome === 'failed' ? 'fail' : 'error';

@@ -2,12 +2,14 @@
 // suite module (no globals, so eve-qual can itself run inside mocha), the box handed over as the SuiteContext. A
 // small reporter turns mocha's events into TestResults: assertion failures and box errors are `fail` (the box was
 // reached and the item does not work), lab and harness errors and timeouts are `error` (could not check), skips
-// carry their typed reason.
+// carry their typed reason. Each test's identity (capability, item, check) is data given at registration
+// (check-identity.ts); a pass that recorded no fact is a harness bug, never a pass.
 import Mocha from 'mocha';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EveQualError } from '../errors.ts';
-import type { Attachment, Capability, Outcome, TestResult } from '../report/results.ts';
+import type { Attachment, Outcome, TestResult } from '../report/results.ts';
+import { CheckRegistry, type CheckIdentity } from './check-identity.ts';
 import type { Bdd, SuiteContext, SuiteModule } from './suite-context.ts';
 
 export interface SuiteRunOptions {
@@ -21,6 +23,8 @@ export interface SuiteRunOptions {
 
 type Runnable = Mocha.Runnable & { skipReason?: string };
 
+export const UNPROVEN_PASS = 'the check passed without recording a fact read from the box: a pass must be proven (a harness bug)';
+
 function classify(err: unknown): { outcome: Outcome; reason: TestResult['reason'] } {
   if (err instanceof EveQualError) return err.errorClass === 'box' ? { outcome: 'fail', reason: 'box' } : { outcome: 'error', reason: err.errorClass };
   const e = err as { name?: string; code?: string; message?: string };
@@ -29,91 +33,104 @@ function classify(err: unknown): { outcome: Outcome; reason: TestResult['reason'
   return { outcome: 'error', reason: 'bug' };
 }
 
-function capabilityOf(test: Mocha.Runnable): Capability {
-  let s: Mocha.Suite | undefined = test.parent;
-  while (s?.parent && !s.parent.root) s = s.parent;
-  return (s?.title ?? 'inventory') as Capability;
+/** What one test left behind while it ran: its facts, attachments and the console while it ran. */
+interface TestCapture {
+  facts: Record<string, unknown>;
+  attachments: Attachment[];
+  excerpt: { stop(): string } | null;
+  started: number;
 }
 
-export async function runSuites(o: SuiteRunOptions): Promise<TestResult[]> {
-  const results: TestResult[] = [];
-  let facts: Record<string, unknown> = {};
-  let attachments: Attachment[] = [];
-  let excerpt: { stop(): string } | null = null;
-  const ctx: SuiteContext = {
+/** The outcome, reason and message of a finished test, from mocha's state and the error it threw. */
+function judged(test: Mocha.Runnable, outcome: Outcome, err: unknown, facts: Record<string, unknown>): Pick<TestResult, 'outcome' | 'reason' | 'message'> {
+  if (outcome === 'skip') {
+    const skipReason = (test as Runnable).skipReason;
+    return { outcome, reason: (skipReason?.split(':')[0] as TestResult['reason']) ?? 'not-run', message: skipReason?.split(': ').slice(1).join(': ') || 'skipped' };
+  }
+  if (err !== undefined) {
+    const c = classify(err);
+    return { outcome: c.outcome, reason: c.reason, message: err instanceof EveQualError ? err.describe() : ((err as Error)?.message ?? String(err)) };
+  }
+  if (outcome === 'pass' && !Object.keys(facts).length) return { outcome: 'error', reason: 'bug', message: UNPROVEN_PASS };
+  return { outcome };
+}
+
+function resultOf(id: CheckIdentity, test: Mocha.Runnable, outcome: Outcome, err: unknown, cap: TestCapture, attempts: TestResult['attempts']): TestResult {
+  const r: TestResult = {
+    id: id.id,
+    capability: id.capability,
+    check: id.check,
+    name: id.title,
+    ...(id.item ? { item: id.item } : {}),
+    ...judged(test, outcome, err, cap.facts),
+    start: new Date(cap.started || Date.now()).toISOString(),
+    durationMs: test.duration ?? (cap.started ? Date.now() - cap.started : 0),
+    attempts,
+    attachments: cap.attachments,
+  };
+  const ex = cap.excerpt?.stop();
+  cap.excerpt = null;
+  if (ex && outcome !== 'skip') r.consoleExcerpt = ex;
+  if (Object.keys(cap.facts).length) r.facts = cap.facts;
+  return r;
+}
+
+function contextFor(o: SuiteRunOptions, cap: TestCapture): SuiteContext {
+  return {
     ...o.ctx,
     fact: (k, v) => {
-      facts[k] = v;
+      cap.facts[k] = v;
     },
     attach: (name, rel, content) => {
       const file = path.join(o.ctx.runDir, rel);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, content);
-      attachments.push({ name, path: rel });
+      cap.attachments.push({ name, path: rel });
     },
   };
+}
+
+function progressLine(r: TestResult): string {
+  const mark = r.outcome === 'pass' ? '✔' : r.outcome === 'skip' ? '-' : r.outcome === 'fail' ? '✘' : '!';
+  return `  ${mark} ${r.id}: ${r.name}${r.outcome === 'pass' ? '' : ` (${r.outcome}${r.reason ? `, ${r.reason}` : ''})`}`;
+}
+
+export async function runSuites(o: SuiteRunOptions): Promise<TestResult[]> {
+  const results: TestResult[] = [];
+  const cap: TestCapture = { facts: {}, attachments: [], excerpt: null, started: 0 };
+  const ctx = contextFor(o, cap);
   // A null reporter: results go through our own listeners below.
   const mocha = new Mocha({ reporter: class {} as unknown as Mocha.ReporterConstructor, timeout: o.timeout ?? 180_000, bail: false });
-  const bdd = {} as Bdd;
+  const registry = new CheckRegistry();
+  const bdd = {} as Bdd & { it: Mocha.TestFunction };
   mocha.suite.emit('pre-require', bdd, 'eve-qual-suites', mocha);
-  for (const m of o.modules) m.register(bdd, ctx);
+  for (const m of o.modules) m.register(registry.bddFor(m.capability, bdd), ctx);
 
   const retries = new Map<Mocha.Runnable, TestResult['attempts']>();
-  let started = 0;
   const record = (test: Mocha.Runnable, outcome: Outcome, err?: unknown): void => {
-    const cap = capabilityOf(test);
-    const c = err === undefined ? null : classify(err);
-    const skipReason = (test as Runnable).skipReason;
-    const r: TestResult = {
-      id: `${cap}/${test.title}`,
-      capability: cap,
-      name: test.title,
-      outcome: c?.outcome ?? outcome,
-      start: new Date(started || Date.now()).toISOString(),
-      durationMs: test.duration ?? (started ? Date.now() - started : 0),
-      attempts: retries.get(test) ?? [],
-      attachments,
-    };
-    const item = /^(\S+?):/.exec(test.title)?.[1];
-    if (item) r.item = item;
-    if (outcome === 'skip') {
-      r.reason = (skipReason?.split(':')[0] as TestResult['reason']) ?? 'not-run';
-      r.message = skipReason?.split(': ').slice(1).join(': ') || 'skipped';
-    } else if (c) {
-      r.reason = c.reason;
-      r.message = err instanceof EveQualError ? err.describe() : ((err as Error)?.message ?? String(err));
-    }
-    const ex = excerpt?.stop();
-    excerpt = null;
-    if (ex && outcome !== 'skip') r.consoleExcerpt = ex;
-    if (Object.keys(facts).length) r.facts = facts;
+    const r = resultOf(registry.identityOf(test), test, outcome, err, cap, retries.get(test) ?? []);
     results.push(r);
     o.onTest(r);
-    const mark = r.outcome === 'pass' ? '✔' : r.outcome === 'skip' ? '-' : r.outcome === 'fail' ? '✘' : '!';
-    o.progress?.(`  ${mark} ${cap}: ${test.title}${r.outcome === 'pass' ? '' : ` (${r.outcome}${r.reason ? `, ${r.reason}` : ''})`}`);
+    o.progress?.(progressLine(r));
   };
 
   await new Promise<void>((resolve) => {
     const runner = mocha.run(() => resolve());
     runner.on('test', () => {
-      started = Date.now();
-      facts = {};
-      attachments = [];
-      excerpt = o.ctx.console.excerpt(16_384);
+      cap.started = Date.now();
+      cap.facts = {};
+      cap.attachments = [];
+      cap.excerpt = o.ctx.console.excerpt(16_384);
     });
     runner.on('pass', (t) => record(t, 'pass'));
-    runner.on('fail', (t, err) => {
-      // A failing hook has no test of its own: report it against the suite's first test title.
-      record(t, 'fail', err);
-    });
+    runner.on('fail', (t, err) => record(t, 'fail', err));
     runner.on('pending', (t) => record(t, 'skip'));
     runner.on('retry', (t, err) => {
       const list = retries.get(t) ?? [];
-      const c = classify(err);
-      list.push({ outcome: c.outcome, message: (err as Error).message, durationMs: t.duration ?? 0 });
+      list.push({ outcome: classify(err).outcome, message: (err as Error).message, durationMs: t.duration ?? 0 });
       retries.set(t, list);
     });
   });
-  (excerpt as { stop(): string } | null)?.stop();
+  cap.excerpt?.stop();
   return results;
 }

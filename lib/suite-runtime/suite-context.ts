@@ -24,10 +24,21 @@ export interface SuiteContext {
   reconnect(timeoutMs: number): Promise<void>;
 }
 
-/** The mocha BDD functions, handed to suites explicitly (no globals: eve-qual itself may run inside mocha). */
+/** A check's identity within its capability: the declared item (none for the capability as a whole) and a stable
+ * name of what is checked. The verdict judges on this, never on the title. */
+export interface CheckSpec {
+  item?: string;
+  check: string;
+}
+
+/** Register one check: its identity, the sentence reports show, and the test. */
+export type CheckFunction = (spec: CheckSpec, title: string, fn: (this: Mocha.Context) => PromiseLike<unknown> | void) => Mocha.Test;
+
+/** The mocha BDD functions, handed to suites explicitly (no globals: eve-qual itself may run inside mocha); tests
+ * are registered only through `check`, so every one has an identity. */
 export interface Bdd {
   describe: Mocha.SuiteFunction;
-  it: Mocha.TestFunction;
+  check: CheckFunction;
   before: Mocha.HookFunction;
   after: Mocha.HookFunction;
   beforeEach: Mocha.HookFunction;
@@ -38,6 +49,13 @@ export interface SuiteModule {
   capability: Capability;
   /** Register the capability's tests for this box (declared items known from ctx.profile). */
   register(t: Bdd, ctx: SuiteContext): void;
+}
+
+/** The check that stands for a capability the profile does not declare: it is skipped with reason not-declared. */
+export function notDeclaredCheck(t: Bdd, title: string, what: string): void {
+  t.check({ check: 'declared' }, title, function () {
+    notDeclared(this, what);
+  });
 }
 
 /** Skip the current test because the profile does not declare the item (reason not-declared). */
