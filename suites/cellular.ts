@@ -32,6 +32,7 @@ async function readConfigInEffect(ctx: SuiteContext): Promise<ConfigInEffect> {
 
 export const cellularSuite: SuiteModule = {
   capability: 'cellular',
+  proves: {},
   register(t, ctx) {
     t.describe('cellular', () => {
       const modems = ctx.profile.hardware.cellular;

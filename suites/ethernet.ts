@@ -27,6 +27,7 @@ async function mustLayout(ctx: SuiteContext, name: string): Promise<Layout> {
 
 export const ethernetSuite: SuiteModule = {
   capability: 'ethernet',
+  proves: {},
   register(t, ctx) {
     t.describe('ethernet', () => {
       const ports = ctx.profile.hardware.ethernet;

@@ -21,6 +21,7 @@ const COMMANDS: Array<[string, string]> = [
 
 export const inventorySuite: SuiteModule = {
   capability: 'inventory',
+  proves: {},
   register(t, ctx) {
     t.describe('inventory', () => {
       t.check({ check: 'collected' }, 'inventory: collected from the box', async () => {

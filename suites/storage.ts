@@ -6,6 +6,7 @@ import { read } from './box-facts.ts';
 
 export const storageSuite: SuiteModule = {
   capability: 'storage',
+  proves: {},
   register(t, ctx) {
     t.describe('storage', () => {
       const disks = ctx.profile.hardware.storage;

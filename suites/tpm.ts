@@ -6,6 +6,7 @@ import { read } from './box-facts.ts';
 
 export const tpmSuite: SuiteModule = {
   capability: 'tpm',
+  proves: {},
   register(t, ctx) {
     t.describe('tpm', () => {
       if (!ctx.profile.hardware.tpm) {

@@ -112,6 +112,7 @@ async function storesData(ctx: SuiteContext, name: string, d: UsbDevice | undefi
 
 export const usbSuite: SuiteModule = {
   capability: 'usb',
+  proves: {},
   register(t, ctx) {
     t.describe('usb', () => {
       const devices = ctx.profile.hardware.usb;

@@ -6,6 +6,7 @@ import { read } from './box-facts.ts';
 
 export const virtualizationSuite: SuiteModule = {
   capability: 'virtualization',
+  proves: {},
   register(t, ctx) {
     t.describe('virtualization', () => {
       const v = ctx.profile.hardware.virtualization;

@@ -123,6 +123,7 @@ async function resetsTheBox(ctx: SuiteContext, wd: WatchdogDecl): Promise<void> 
 
 export const watchdogSuite: SuiteModule = {
   capability: 'watchdog',
+  proves: {},
   register(t, ctx) {
     t.describe('watchdog', () => {
       const wd = ctx.profile.hardware.watchdog;

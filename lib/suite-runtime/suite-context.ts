@@ -47,6 +47,10 @@ export interface Bdd {
 
 export interface SuiteModule {
   capability: Capability;
+  /** Every hardware field of the profile this capability's suite proves on the box, each with the check that
+   * compares it with what the box reports (`'speedMbps': 'speed'`); a field no suite proves may not be declarable
+   * (test/profile/schema-walk.test.ts). Keys are the item's field names under hardware.<capability>. */
+  proves: Record<string, string>;
   /** Register the capability's tests for this box (declared items known from ctx.profile). */
   register(t: Bdd, ctx: SuiteContext): void;
 }
