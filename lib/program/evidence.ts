@@ -1,13 +1,12 @@
 // Evidence of one sample on one release: the runs of that sample on that release with the same profile (by the
-// operators a level accepts), merged test by test, and judged against a level's capability rules.
+// operators a level accepts), merged test by test (judged against a level's rules in judge-group.ts).
 //   - The latest outcome of each test counts (a later failure overrides an earlier pass: a regression), except
 //     that an error or a not-run skip never overrides an earlier pass or failure: it is not evidence.
 //   - inventory is never a reason to fail.
 //   - A check that is not a pass is a problem unless a waiver given to qualify covers it (an expired one is named).
 import type { Capability, RunResults, TestResult } from '../report/results.ts';
 import { sanitizeLine } from '../report/sanitize.ts';
-import type { ProgramLevel } from './program.ts';
-import { findWaiver, type Waiver, type WaiverTarget } from './waivers.ts';
+import type { Waiver } from './waivers.ts';
 
 export interface SampleGroup {
   sample: string;
@@ -45,7 +44,7 @@ export interface JudgeContext {
   now: Date;
 }
 
-function notEvidence(t: TestResult): boolean {
+export function notEvidence(t: TestResult): boolean {
   return t.outcome === 'error' || (t.outcome === 'skip' && t.reason === 'not-run');
 }
 
@@ -77,7 +76,7 @@ export function groupRuns(runs: readonly RunResults[]): SampleGroup[] {
   return [...groups.values()];
 }
 
-function why(t: TestResult): string {
+export function why(t: TestResult): string {
   const msg = t.message ? `: ${sanitizeLine(t.message, 160)}` : '';
   switch (t.outcome) {
     case 'fail':
@@ -97,91 +96,3 @@ function why(t: TestResult): string {
   }
 }
 
-type Verdict1 = { kind: 'ok' } | { kind: 'neutral' } | { kind: 'waived'; use: WaiverUse } | { kind: 'problem'; text: string; expired?: WaiverUse };
-
-/** Judge a group against a level's capability rules (and the declared hardware when the level asks). */
-export function judgeGroup(g: SampleGroup, level: ProgramLevel, ctx: JudgeContext): GroupJudgement {
-  const problems = new Set<string>();
-  const waived = new Map<string, WaiverUse>();
-  const expired = new Map<string, WaiverUse>();
-  const byCap = new Map<Capability, TestResult[]>();
-  for (const t of g.tests.values()) {
-    if (t.capability === 'inventory') continue;
-    byCap.set(t.capability, [...(byCap.get(t.capability) ?? []), t]);
-  }
-
-  const target = (capability: Capability, extra: { item?: string; test?: string } = {}): WaiverTarget => ({
-    vendor: ctx.vendor,
-    model: ctx.model,
-    sample: g.sample,
-    release: g.release,
-    level: level.level,
-    capability,
-    ...extra,
-  });
-  const use = (w: Waiver, what: string): WaiverUse => ({ waiver: w, what, sample: g.sample, release: g.release, level: level.level });
-
-  const judgeTest = (t: TestResult): Verdict1 => {
-    if (t.outcome === 'pass') return { kind: 'ok' };
-    if (t.outcome === 'skip' && t.reason === 'not-declared') return { kind: 'neutral' };
-    const w = findWaiver(ctx.waivers, target(t.capability, { ...(t.item ? { item: t.item } : {}), test: t.id }), ctx.now);
-    if (w.active) return { kind: 'waived', use: use(w.active, t.id) };
-    const text = why(t);
-    if (w.expired) return { kind: 'problem', text: `${text} (waiver by ${w.expired.by} expired on ${w.expired.until})`, expired: use(w.expired, t.id) };
-    return { kind: 'problem', text };
-  };
-  const record = (v: Verdict1) => {
-    if (v.kind === 'waived') waived.set(`${v.use.what}|${v.use.waiver.until}|${v.use.waiver.by}`, v.use);
-    if (v.kind === 'problem') {
-      problems.add(v.text);
-      if (v.expired) expired.set(v.expired.what, v.expired);
-    }
-  };
-  /** Nothing to judge for a capability or an item: a problem unless waived. */
-  const missing = (capability: Capability, text: string, item?: string) => {
-    const what = item ? `${capability}/${item}` : capability;
-    const w = findWaiver(ctx.waivers, target(capability, item ? { item } : {}), ctx.now);
-    if (w.active) return record({ kind: 'waived', use: use(w.active, what) });
-    if (w.expired) return record({ kind: 'problem', text: `${text} (waiver by ${w.expired.by} expired on ${w.expired.until})`, expired: use(w.expired, what) });
-    record({ kind: 'problem', text });
-  };
-
-  const all = (cap: Capability) => {
-    const tests = byCap.get(cap) ?? [];
-    if (!tests.length) return missing(cap, `${cap}: no check ran`);
-    const vs = tests.map(judgeTest);
-    if (vs.every((v) => v.kind === 'neutral')) return missing(cap, `${cap}: not declared by the profile`);
-    vs.forEach(record);
-  };
-  const any = (cap: Capability) => {
-    const tests = byCap.get(cap) ?? [];
-    if (!tests.length) return missing(cap, `${cap}: no check ran`);
-    const vs = tests.map(judgeTest);
-    if (vs.some((v) => v.kind === 'ok')) return;
-    if (vs.every((v) => v.kind === 'neutral')) return missing(cap, `${cap}: not declared by the profile`);
-    const w = vs.find((v) => v.kind === 'waived');
-    if (w) return record(w);
-    const texts = vs.filter((v): v is Extract<Verdict1, { kind: 'problem' }> => v.kind === 'problem');
-    for (const v of texts) if (v.expired) expired.set(v.expired.what, v.expired);
-    problems.add(`${cap}: no check passed (${texts.map((v) => v.text).join('; ')})`);
-  };
-
-  for (const [cap, rule] of Object.entries(level.capabilities) as Array<[Capability, 'all' | 'any']>) (rule === 'all' ? all : any)(cap);
-
-  if (level.declared) {
-    if (!g.declared) {
-      problems.add('the results do not record what the profile declares ("declared"), so full hardware support cannot be shown');
-    } else {
-      for (const [cap, items] of Object.entries(g.declared) as Array<[Capability, string[]]>) {
-        if (cap === 'inventory') continue;
-        all(cap);
-        for (const item of items) {
-          const tests = (byCap.get(cap) ?? []).filter((t) => t.item === item);
-          if (!tests.length) missing(cap, `${cap}/${item}: declared but not checked`, item);
-          else if (tests.every((t) => judgeTest(t).kind === 'neutral')) missing(cap, `${cap}/${item}: declared, but its checks were skipped as not declared`, item);
-        }
-      }
-    }
-  }
-  return { group: g, ok: problems.size === 0, problems: [...problems], waived: [...waived.values()], expired: [...expired.values()] };
-}

@@ -14,11 +14,24 @@ const role = z.enum(['anyone', 'owner', 'partner']);
 /** `any`, `current` (the newest release among the runs judged), or a named version such as 13.4.0. */
 const releaseScope = z.string().regex(/^(any|current|v?\d[0-9A-Za-z.+-]*)$/, 'must be any, current, or a version such as 13.4.0');
 
+/** A capability's rule. `all`: every check of it passes (at least one ran). `any`: one item (a declared port, stick,
+ * or the capability as a whole) with every one of its checks passing. `{ any: { with: CHECK, what: WORDS } }`: the
+ * same, among the items checked by CHECK (level 1's USB storage: `with: stores-data`); WORDS name such an item in
+ * the verdict ("USB storage device"). */
+const ruleSchema = z.union([
+  z.enum(['all', 'any']),
+  z.strictObject({
+    any: z.strictObject({
+      with: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a check name such as stores-data').optional(),
+      what: z.string().min(1).optional(),
+    }),
+  }),
+]);
+
 const levelSchema = z.strictObject({
   level: z.number().int().min(1),
   name: z.string().min(1),
-  /** Per capability: `all` (every check of it passes, at least one ran) or `any` (at least one check passes). */
-  capabilities: z.partialRecord(capabilitySchema, z.enum(['all', 'any'])),
+  capabilities: z.partialRecord(capabilitySchema, ruleSchema),
   /** Also every capability and item the profile declares, each checked and working. */
   declared: z.boolean().default(false),
   /** Distinct samples (serial numbers) of a model that must each pass. */
@@ -47,6 +60,7 @@ export const programSchema = z.strictObject({
 });
 
 export type Program = z.output<typeof programSchema>;
+export type CapabilityRule = z.output<typeof ruleSchema>;
 export type ProgramLevel = Program['levels'][number];
 export type RunBy = z.output<typeof role>;
 

@@ -4,12 +4,13 @@
 // for each sample that does not count. Works on results alone (no box), so it runs anywhere.
 //
 // Per model and level: a sample counts when its runs on one release in the level's scope, by the operators the
-// level accepts, pass the level's capability rules (evidence.ts). The model meets the level with `samples` such
+// level accepts, pass the level's capability rules (judge-group.ts). The model meets the level with `samples` such
 // samples (and, for "trust but verify", enough confirming runs by the verifier that agree). The vendor meets it
 // with one model (`models: one`) or every model it lists (`models: every`). Levels are judged independently (level
 // 4's partner-run evidence is not level 3's owner-run evidence); the highest one met is the vendor's level.
 import type { RunResults, TestResult } from '../report/results.ts';
-import { groupRuns, judgeGroup, type GroupJudgement, type JudgeContext, type WaiverUse } from './evidence.ts';
+import { groupRuns, type GroupJudgement, type JudgeContext, type WaiverUse } from './evidence.ts';
+import { judgeGroup } from './judge-group.ts';
 import type { Program, ProgramLevel, RunBy } from './program.ts';
 import { compareVersions, newestVersion } from './versions.ts';
 import type { Waiver } from './waivers.ts';
