@@ -11,6 +11,7 @@
 import type { RunResults, TestResult } from '../report/results.ts';
 import { groupRuns, type GroupJudgement, type JudgeContext, type WaiverUse } from './evidence.ts';
 import { judgeGroup } from './judge-group.ts';
+import { proofsOf, type ItemProof } from './proofs.ts';
 import type { Program, ProgramLevel, RunBy } from './program.ts';
 import { compareVersions, newestVersion } from './versions.ts';
 import type { Waiver } from './waivers.ts';
@@ -36,6 +37,8 @@ export interface ModelLevelResult {
   missing: MissingItem[];
   waived: WaiverUse[];
   expiredWaivers: WaiverUse[];
+  /** For each passing sample, each item's passing checks with the facts that proved them. */
+  proofs: ItemProof[];
 }
 
 export interface ModelVerdict {
@@ -124,7 +127,7 @@ function judgeModelLevel(vendor: string, model: string, runs: RunResults[], leve
   const jc: JudgeContext = { ...ctx, vendor, model };
   const release = scopeOf(level.release, ctx.current);
   const releaseText = release ?? 'any release';
-  const result: ModelLevelResult = { level: level.level, name: level.name, met: false, release, needed: level.samples, samples: [], missing: [], waived: [], expiredWaivers: [] };
+  const result: ModelLevelResult = { level: level.level, name: level.name, met: false, release, needed: level.samples, samples: [], missing: [], waived: [], expiredWaivers: [], proofs: [] };
   if (!runs.length) {
     result.missing.push({ line: `level ${level.level}: model ${model} has no runs`, details: [] });
     return result;
@@ -135,6 +138,7 @@ function judgeModelLevel(vendor: string, model: string, runs: RunResults[], leve
   const passing = [...best.values()].filter((j) => j.ok);
   result.samples = passing.map((j) => j.group.sample).sort(bySample);
   for (const j of passing) result.waived.push(...j.waived);
+  result.proofs = passing.flatMap(proofsOf);
   for (const j of best.values()) result.expiredWaivers.push(...j.expired);
   const samplesOk = result.samples.length >= level.samples;
 

@@ -8,6 +8,7 @@
 // linked by paths relative to the page (navigation, not a subresource).
 import path from 'node:path';
 import type { Verdict } from '../program/verdict.ts';
+import { factLines } from './fact-text.ts';
 import type { LoadedRun } from './read-run.ts';
 import { CAPABILITIES, type Capability, type RunResults, type TestResult } from './results.ts';
 import { cleanText, sanitizeExcerpt, sanitizeLine } from './sanitize.ts';
@@ -158,9 +159,10 @@ function testRows(run: LoadedRun, i: number, htmlFile: string): string {
             ? `<ul class="attempts">${t.attempts.map((a, k) => `<li>attempt ${k + 1}: ${badge(a.outcome)} ${formatDuration(a.durationMs)}${a.message ? ` · ${h(a.message)}` : ''}</li>`).join('')}</ul>`
             : '';
           const atts = t.attachments.map((a) => `<a class="att" href="${hBlock(href(htmlFile, run.dir, a.path))}">${h(a.name)}</a>`).join(' ');
+          const facts = t.facts ? `<ul class="facts" title="facts read from the box">${factLines(t).map((f) => `<li>${h(f)}</li>`).join('')}</ul>` : '';
           const waiver = t.waiver ? `<div class="note">waived by ${h(t.waiver.by)} until ${h(t.waiver.until)}: ${h(t.waiver.reason)}</div>` : '';
           return `<tr class="test ${t.outcome}"><td>${h(t.name)}${t.item && !t.name.startsWith(t.item) ? ` <small>${h(t.item)}</small>` : ''}</td><td>${badge(t.outcome)}${t.reason ? ` <small>${h(t.reason)}</small>` : ''}</td><td class="num">${formatDuration(t.durationMs)}</td><td class="num">${t.attempts.length + 1}</td>
-<td>${t.message ? `<div class="msg">${h(t.message)}</div>` : ''}${waiver}${attempts}${excerpt ? `<details class="console"${open}><summary>console excerpt</summary><pre>${hBlock(excerpt)}</pre></details>` : ''}${atts}</td></tr>`;
+<td>${t.message ? `<div class="msg">${h(t.message)}</div>` : ''}${waiver}${facts}${attempts}${excerpt ? `<details class="console"${open}><summary>console excerpt</summary><pre>${hBlock(excerpt)}</pre></details>` : ''}${atts}</td></tr>`;
         })
         .join('\n');
       return `<h4 id="run-${i}-${c}">${h(c)}</h4><table class="tests"><thead><tr><th>Check</th><th>Outcome</th><th>Duration</th><th>Attempts</th><th>Detail</th></tr></thead><tbody>${rows}</tbody></table>`;
@@ -196,7 +198,8 @@ const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#1f2328;margin:0;padding:24px 32px;max-width:1400px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;border-bottom:1px solid var(--line);padding-bottom:4px;margin-top:32px}
 h3{font-size:16px;margin:20px 0 8px}h4{font-size:14px;margin:16px 0 6px}
-.meta,.note{color:#59636e}.note{font-size:13px}
+.meta,.note{color:#59636e}
+.facts{margin:2px 0;padding-left:16px;font:12px/1.35 ui-monospace,monospace;color:#1f2328}.note{font-size:13px}
 small{color:#59636e}
 table{border-collapse:collapse;margin:4px 0 8px}
 th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
