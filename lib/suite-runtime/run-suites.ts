@@ -1,16 +1,17 @@
-// Runs capability suites with mocha, programmatically: one Mocha instance per run, the BDD functions handed to each
-// suite module (no globals, so eve-qual can itself run inside mocha), the box handed over as the SuiteContext. A
+// Runs capability suites with mocha, programmatically: one Mocha instance per run (load-suites.ts), the box handed
+// over as the SuiteContext. A
 // small reporter turns mocha's events into TestResults: assertion failures and box errors are `fail` (the box was
 // reached and the item does not work), lab and harness errors and timeouts are `error` (could not check), skips
 // carry their typed reason. Each test's identity (capability, item, check) is data given at registration
 // (check-identity.ts); a pass that recorded no fact is a harness bug, never a pass.
-import Mocha from 'mocha';
+import type Mocha from 'mocha';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EveQualError } from '../errors.ts';
 import type { Attachment, Outcome, TestResult } from '../report/results.ts';
-import { CheckRegistry, type CheckIdentity } from './check-identity.ts';
-import type { Bdd, SuiteContext, SuiteModule } from './suite-context.ts';
+import type { CheckIdentity } from './check-identity.ts';
+import { loadSuites } from './load-suites.ts';
+import type { SuiteContext, SuiteModule } from './suite-context.ts';
 
 export interface SuiteRunOptions {
   ctx: Omit<SuiteContext, 'fact' | 'attach'>;
@@ -99,12 +100,7 @@ export async function runSuites(o: SuiteRunOptions): Promise<TestResult[]> {
   const results: TestResult[] = [];
   const cap: TestCapture = { facts: {}, attachments: [], excerpt: null, started: 0 };
   const ctx = contextFor(o, cap);
-  // A null reporter: results go through our own listeners below.
-  const mocha = new Mocha({ reporter: class {} as unknown as Mocha.ReporterConstructor, timeout: o.timeout ?? 180_000, bail: false });
-  const registry = new CheckRegistry();
-  const bdd = {} as Bdd & { it: Mocha.TestFunction };
-  mocha.suite.emit('pre-require', bdd, 'eve-qual-suites', mocha);
-  for (const m of o.modules) m.register(registry.bddFor(m.capability, bdd), ctx);
+  const { mocha, registry } = loadSuites(o.modules, ctx, o.timeout);
 
   const retries = new Map<Mocha.Runnable, TestResult['attempts']>();
   const record = (test: Mocha.Runnable, outcome: Outcome, err?: unknown): void => {
