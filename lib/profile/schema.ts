@@ -187,7 +187,11 @@ const usbSchema = z.strictObject({
   speedMbps: z.union([z.literal(1.5), z.literal(12), z.literal(480), z.literal(5000), z.literal(10000), z.literal(20000)]).optional(),
   /** A storage stick the suite writes and reads back. */
   storage: z.boolean().default(false),
+  /** The stick's capacity in MB (10^6 bytes) as labelled; the suite accepts 90% of it (labels round up). */
   sizeMb: z.number().int().positive().optional(),
+}).refine((u) => u.vendorProduct !== undefined || u.class !== undefined, {
+  // Without an identity any device would do, root hubs and the install disk's controller included.
+  message: 'declares neither vendorProduct nor class: the suite could not tell this device from any other (give vendorProduct as lsusb prints it, or a class)',
 });
 
 const watchdogSchema = z.strictObject({
@@ -219,7 +223,7 @@ const storageSchema = z.strictObject({
   bus: z.enum(['virtio', 'usb', 'nvme', 'sata']).optional(),
 });
 
-const hardwareSchema = z
+export const hardwareSchema = z
   .strictObject({
     ethernet: z.array(ethernetSchema).default([]),
     usb: z.array(usbSchema).default([]),
@@ -236,6 +240,13 @@ const defectSchema = z.union([
   z.strictObject({ omit: z.string().regex(/^(ethernet|usb|storage)\.[A-Za-z0-9._-]+$|^(watchdog|tpm)$/, 'must name a declared item: ethernet.NAME, usb.NAME, storage.NAME, watchdog or tpm') }),
   z.strictObject({ watchdogNeverResets: z.literal(true) }),
   z.strictObject({ unplug: z.string().regex(/^ethernet\.[A-Za-z0-9._-]+$/, 'must name a declared port: ethernet.NAME') }),
+  /** The USB stick as plugged differs from its declaration: another capacity, write-protected, or another root port. */
+  z.strictObject({
+    plug: z.string().regex(/^usb\.[A-Za-z0-9._-]+$/, 'must name a declared USB device: usb.NAME'),
+    sizeMb: z.number().int().positive().optional(),
+    readOnly: z.literal(true).optional(),
+    port: z.string().regex(/^\d+-\d+$/, 'must be a root port as sysfs names it: <bus>-<port> such as 2-3').optional(),
+  }),
 ]);
 
 const virtualSchema = z.strictObject({
