@@ -196,9 +196,10 @@ const usbSchema = z.strictObject({
 
 const watchdogSchema = z.strictObject({
   driver: z.string().min(1),
-  /** Seconds the box has to feed it before it resets. */
-  timeoutSeconds: seconds.default(30),
-  /** Extra seconds allowed for the reset to show on the console. */
+  /** The timeout the timer runs with under EVE (/sys/class/watchdog/watchdog0/timeout): EVE's daemon asks for 60 s
+   * (watchdog 5.15's default); a driver that cannot do that keeps its own. */
+  timeoutSeconds: seconds.default(60),
+  /** Extra seconds allowed after the timeout for the reset to show on the console. */
   marginSeconds: seconds.default(60),
 });
 

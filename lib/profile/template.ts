@@ -58,7 +58,7 @@ hardware:                      # declare what the box has: each item is checked 
   ethernet:
     - { name: eth0, cabled: true, dhcp: true }
   usb: []
-  # watchdog: { driver: iTCO_wdt, timeoutSeconds: 30 }
+  # watchdog: { driver: iTCO_wdt, timeoutSeconds: 60 }
   # tpm: { version: '2.0' }
   # cellular: [{ name: modem0, model: EM12-G, apn: internet }]
   # storage: [{ name: disk0, device: sda, sizeGb: 128, minReadMBps: 100 }]

@@ -15,9 +15,9 @@ import { ConsoleShell } from '../../lib/shell/console-shell.ts';
 import type { RunResult, Shell } from '../../lib/shell/shell.ts';
 import { runSuites } from '../../lib/suite-runtime/run-suites.ts';
 import { watchdogSuite } from '../../suites/watchdog.ts';
+import type { WatchdogDecl } from '../../suites/watchdog-reset.ts';
 import { fixtureRelease, repoRoot } from '../helpers/fixture-release.ts';
 
-const RESET = 'watchdog: resets the box when no longer fed';
 
 describe('watchdog suite on the virtual box (EVE watchdog service of the fixture release)', function () {
   this.timeout(3_600_000);
@@ -35,12 +35,13 @@ describe('watchdog suite on the virtual box (EVE watchdog service of the fixture
     if (out) fs.rmSync(out, { recursive: true, force: true });
   });
 
-  /** Run the suite on the box's console shell (or `shell`); the reset test's result. */
-  async function resetTest(shell?: Shell): Promise<TestResult> {
+  /** Run the suite on the box's console shell (or `shell`), with the profile's watchdog (or `wd`); its results by id. */
+  async function watchdogRun(shell?: Shell, wd?: Partial<WatchdogDecl>): Promise<Record<string, TestResult>> {
     const con = r.box.console;
+    const profile = r.loaded.profile;
     const results = await runSuites({
       ctx: {
-        profile: r.loaded.profile,
+        profile: { ...profile, hardware: { ...profile.hardware, watchdog: { ...profile.hardware.watchdog!, ...wd } } },
         box: r.box,
         shell: shell ?? new ConsoleShell(con),
         console: con,
@@ -50,7 +51,12 @@ describe('watchdog suite on the virtual box (EVE watchdog service of the fixture
       modules: [watchdogSuite],
       onTest: () => undefined,
     });
-    return results.find((t) => t.name === RESET)!;
+    return Object.fromEntries(results.map((t) => [t.id, t]));
+  }
+
+  /** The reset check's result of a run. */
+  async function resetTest(shell?: Shell): Promise<TestResult> {
+    return (await watchdogRun(shell))['watchdog/resets']!;
   }
 
   /** The console shell, with `after` run after each of the suite's commands (a fault injected at that point). */
@@ -76,32 +82,42 @@ describe('watchdog suite on the virtual box (EVE watchdog service of the fixture
     await bootToShell(r.box.console, { timeout: 600_000 });
   }
 
-  it("EVE's procps-ng pkill refuses -SUSP: the watchdog is frozen with kill -STOP, then the reset is proven by a new boot id", async () => {
-    const t = await resetTest();
+  it("EVE's procps-ng pkill refuses -SUSP: the watchdog is frozen with kill -STOP, then the reset is proven by a new boot id; the driver, EVE's 60 s timeout and /persist/hw_watchdog_bootstatus are recorded", async () => {
+    const run = await watchdogRun();
+    const t = run['watchdog/resets']!;
     expect(t.outcome, t.message).to.equal('pass');
     const f = t.facts!;
     expect(f.trigger).to.match(/frozen with kill -STOP, seen stopped/);
     expect((f.before as Record<string, string>).boot_id).to.match(/^[0-9a-f-]{36}$/);
     expect((f.after as Record<string, string>).boot_id).to.not.equal((f.before as Record<string, string>).boot_id);
-    // the i6300esb's timer runs with EVE's daemon's 60 s, whatever the profile declares
-    expect(f['timeout-s']).to.deep.equal({ timer: 60, declared: 30 });
+    // the i6300esb's timer runs with EVE's daemon's 60 s, as the profile declares; the reset within 60 + 90 s
+    expect(f['timeout-s']).to.deep.equal({ timer: 60, declared: 60 });
+    expect(f['window-s']).to.deep.equal({ earliest: 57, latest: 150, marginDeclared: 90 });
     expect(f['reset-after-s']).to.be.within(57, 150);
+    // EVE's boot status after the reset: empty on i6300esb (no CARDRESET option)
+    expect(f).to.have.property('hw_watchdog_bootstatus', '');
+    const driver = run['watchdog/driver']!;
+    expect(driver.outcome, driver.message).to.equal('pass');
+    expect(driver.facts?.timers).to.deep.include({ name: 'watchdog0', identity: 'i6300ESB timer', driver: 'i6300ESB timer', module: 'i6300esb' });
+    const timeout = run['watchdog/timeout']!;
+    expect(timeout.outcome, timeout.message).to.equal('pass');
+    expect(timeout.facts?.['timeout-s']).to.deep.equal({ declared: 60, timer: 60, eveDaemonRequests: 60 });
+    expect(timeout.facts?.timer).to.include({ state: 'active' });
   });
 
-  it("EVE's /persist/hw_watchdog_bootstatus is read after the reset and recorded (empty on i6300esb: no CARDRESET option)", async () => {
-    const t = await resetTest();
-    expect(t.outcome, t.message).to.equal('pass');
-    expect(t.facts).to.have.property('hw_watchdog_bootstatus', '');
-  });
-
-  it('a reboot sooner than the timeout is not the watchdog: the reset check fails', async () => {
+  it('a reboot sooner than the timeout is not the watchdog: the reset check fails; a timeout or a driver other than declared fails its check', async () => {
     // the box reboots itself right after the feeder is frozen: the console shows a reset, but long before 60 s
     const early = hooked(async (con, cmd) => {
       if (/^kill -STOP /.test(cmd)) await con.run('(sleep 5; reboot -f) >/dev/null 2>&1 &');
     });
-    const t = await resetTest(early);
+    const run = await watchdogRun(early, { driver: 'iTCO_wdt', timeoutSeconds: 30 });
+    const t = run['watchdog/resets']!;
     expect(t.outcome).to.equal('fail');
     expect(t.message).to.match(/sooner than the timer's 60 s timeout: something else reset it/);
+    expect(run['watchdog/timeout']).to.include({ outcome: 'fail' });
+    expect(run['watchdog/timeout']!.message).to.match(/runs with a 60 s timeout, 30 s declared/);
+    expect(run['watchdog/driver']).to.include({ outcome: 'fail' });
+    expect(run['watchdog/driver']!.message).to.match(/driven by i6300esb, not iTCO_wdt/);
     await bootToShell(r.box.console, { timeout: 600_000 });
   });
 
