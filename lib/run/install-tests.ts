@@ -27,9 +27,21 @@ const CHECKS: CapabilityCheck[] = [
 /** Checks only an install by this run can decide: with --no-install they are not run, never passed. */
 const INSTALL_ONLY = new Set(['installer-completes', 'boots-from-disk']);
 
+/** The flow failed outside the steps the checks are made of (the console could not be opened, the box could not be
+ * made): the first check that would have run carries that failure, so a run that reached nothing never reads as
+ * "0 failed, 0 errors". */
+function unlistedFailure(records: StepRecord[], failure: { message: string; errorClass?: string } | undefined): { message: string; errorClass?: string } | undefined {
+  if (!failure) return undefined;
+  const listed = new Set(CHECKS.flatMap((c) => c.steps));
+  if (records.some((r) => r.outcome !== 'ok' && listed.has(r.name))) return undefined;
+  const step = records.find((r) => r.outcome !== 'ok');
+  return { ...failure, message: step ? `${step.name}: ${failure.message}` : failure.message };
+}
+
 export function installTests(records: StepRecord[], failure?: { message: string; errorClass?: string }, opts: { noInstall?: boolean } = {}): TestResult[] {
   const byName = new Map(records.map((r) => [r.name, r]));
   let broken = false;
+  let unlisted = unlistedFailure(records, failure);
   return CHECKS.map((c) => {
     if (opts.noInstall && INSTALL_ONLY.has(c.check)) {
       return { id: testId(c), capability: c.capability, check: c.check, name: c.name, start: new Date().toISOString(), durationMs: 0, attempts: [], attachments: [], outcome: 'skip' as const, reason: 'not-run' as const, message: 'not installed or booted by this run (--no-install)' };
@@ -39,6 +51,13 @@ export function installTests(records: StepRecord[], failure?: { message: string;
     const start = mine[0]?.start.toISOString() ?? new Date().toISOString();
     const durationMs = mine.reduce((a, r) => a + r.durationMs, 0);
     const base = { id: testId(c), capability: c.capability, check: c.check, name: c.name, start, durationMs, attempts: [], attachments: [] };
+    if (unlisted) {
+      const u = unlisted;
+      unlisted = undefined;
+      broken = true;
+      const reason = (u.errorClass ?? 'lab') as TestResult['reason'];
+      return { ...base, outcome: reason === 'box' ? ('fail' as const) : ('error' as const), reason, message: u.message };
+    }
     if (bad) {
       broken = true;
       const outcome = bad.outcome === 'failed' ? 'fail' : 'error';
