@@ -6,7 +6,7 @@ import { qualifyCommand } from '../../lib/cli/qualify-command.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import type { Verdict } from '../../lib/program/verdict.ts';
 import { defaultProgramFile } from '../../lib/program/program.ts';
-import { sampleRun, writeRunDir, type SampleRunOptions } from '../report/sample-results.ts';
+import { derive, goldenRun, withOutcomes, writeGoldenRunDir, type RunChanges } from '../golden/golden.ts';
 import { capture } from '../helpers/capture.ts';
 
 
@@ -24,14 +24,16 @@ describe('program: eve-qual qualify', () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-qualify-'));
     runsDir = path.join(tmp, 'runs');
     let clock = Date.parse('2026-06-01T08:00:00Z');
-    const run = (o: SampleRunOptions) => sampleRun({ vendor: 'Acme', model: 'X100', release: '13.4.0', start: new Date((clock += 3_600_000)).toISOString(), ...o });
-    const declared = { install: [], boot: [], console: [], 'remote-shell': [], ethernet: ['eth0', 'eth1'], usb: ['stick0'], watchdog: [], tpm: [], storage: ['disk0'], cellular: [] };
-    const cellFail = { 'cellular/modems register': { outcome: 'fail' as const, message: 'no SIM' } };
-    [1, 2, 3, 4, 5].forEach((n) => writeRunDir(path.join(runsDir, `x100-sn${n}`), run({ sample: `SN${n}`, declared, outcomes: cellFail })));
-    writeRunDir(path.join(runsDir, 'bolt-b1'), run({ vendor: 'Bolt', model: 'B1', sample: 'B-1', release: '13.3.0', only: ['install', 'boot'] }));
+    // Recorded runs of the suites, made into Acme X100 samples whose watchdog does not reset, and a Bolt box
+    // interrupted mid-suite.
+    const run = (o: RunChanges) => derive(goldenRun('amd64-level2'), { vendor: 'Acme', model: 'X100', release: '13.4.0', role: 'owner', start: new Date((clock += 3_600_000)).toISOString(), ...o });
+    const wdFail = { 'watchdog/resets': { outcome: 'fail' as const, message: 'no reset within 120 s' } };
+    [1, 2, 3, 4, 5].forEach((n) => writeGoldenRunDir(path.join(runsDir, `x100-sn${n}`), withOutcomes(run({ sample: `SN${n}` }), wdFail), 'amd64-level2'));
+    const bolt = derive(goldenRun('amd64-interrupted'), { vendor: 'Bolt', model: 'B1', sample: 'B-1', release: '13.3.0', start: new Date((clock += 3_600_000)).toISOString() });
+    writeGoldenRunDir(path.join(runsDir, 'bolt-b1'), bolt, 'amd64-interrupted');
     fs.writeFileSync(
       path.join(tmp, 'waivers.yaml'),
-      'waivers:\n  - scope: { vendor: Acme, capability: cellular }\n    reason: no SIM card in the lab\n    by: jane@owner.example\n    until: 2026-09-30\n',
+      'waivers:\n  - scope: { vendor: Acme, capability: watchdog }\n    reason: BIOS update pending\n    by: jane@owner.example\n    until: 2026-09-30\n',
     );
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -42,14 +44,15 @@ describe('program: eve-qual qualify', () => {
     expect(r.out).to.match(/^EVE-OS hardware qualification \(revision 1\): 6 runs, current release 13\.4\.0\n/);
     expect(r.out).to.include('Acme: level 1 (OSS via Project EVE Community)');
     expect(r.out).to.include('  model X100: level 1 (OSS via Project EVE Community); 5 samples (SN1, SN2, SN3, SN4, SN5), release 13.4.0');
-    expect(r.out).to.include('    level 2: model X100 has 0 of 1 samples on any release\n      SN1 on 13.4.0: cellular/modems register failed: no SIM');
+    expect(r.out).to.include('    level 2: model X100 has 0 of 1 samples on any release\n      SN1 on 13.4.0: watchdog/resets failed: no reset within 120 s');
+    expect(r.out).to.match(/\n {4}proven on SN1 \(13\.4\.0\):\n {6}install: installer-completes \(steps: /);
     expect(r.out).to.include('Bolt: no level met');
   });
 
   it('--waivers: the waiver counts until its date (--as-of), and --level sets the exit status', async () => {
     const waived = await capture(() => qualifyCommand.run([runsDir, '--waivers', path.join(tmp, 'waivers.yaml'), '--as-of', '2026-09-30', '--level', '3']));
     expect(waived.out).to.include('Acme: level 3 (Hardware AVL)');
-    expect(waived.out).to.include('  waived:\n    cellular/modems register on SN1 (13.4.0), SN2 (13.4.0), SN3 (13.4.0), SN4 (13.4.0), SN5 (13.4.0): no SIM card in the lab; by jane@owner.example, until 2026-09-30');
+    expect(waived.out).to.include('  waived:\n    watchdog/resets on SN1 (13.4.0), SN2 (13.4.0), SN3 (13.4.0), SN4 (13.4.0), SN5 (13.4.0): BIOS update pending; by jane@owner.example, until 2026-09-30');
     expect(waived.out).to.match(/\nlevel 3: not met by Bolt$/);
     expect(waived.code).to.equal(1);
     const onlyAcme = await capture(() => qualifyCommand.run(fs.readdirSync(runsDir).filter((d) => d.startsWith('x100')).map((d) => path.join(runsDir, d)).concat(['--waivers', path.join(tmp, 'waivers.yaml'), '--as-of', '2026-09-30', '--level', '3'])));
