@@ -77,6 +77,18 @@ function packageNames(arch: FixtureArch, kernel: string): string[] {
     'libtinfo6',
     'libblkid1',
     'libuuid1',
+    // socat (EVE's debug container has it: the ethernet suite sends through one port with so-bindtodevice)
+    'socat',
+    'libssl3',
+    'libwrap0',
+    'libnsl2',
+    'libtirpc3',
+    'libgssapi-krb5-2',
+    'libkrb5-3',
+    'libk5crypto3',
+    'libkrb5support0',
+    'libcom-err2',
+    'libkeyutils1',
   ];
 }
 
