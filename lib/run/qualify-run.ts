@@ -13,6 +13,7 @@ import { runSuites } from '../suite-runtime/run-suites.ts';
 import type { SuiteModule } from '../suite-runtime/suite-context.ts';
 import { gitRevision, packageVersion } from '../cli/version.ts';
 import { Scope } from '../util/scope.ts';
+import { TrafficPeer } from '../lab/traffic-peer.ts';
 import { createRunDir } from './run-dir.ts';
 import { installTests } from './install-tests.ts';
 import { consoleLogin, hostKeyRecords, preflight, runInstall, type InstallRunResult } from './install-run.ts';
@@ -150,6 +151,10 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
     for (const t of installTests(records, undefined, { noInstall: Boolean(o.noInstall) })) writer.addTest(t);
     o.progress?.('▶ suites');
     const ssh = inst.outcome.ssh;
+    // A virtual box reaches the runner's loopback through QEMU's user net (10.0.2.2); a real box reaches whichever
+    // runner address its profile declares as each port's peer.
+    const peer = await TrafficPeer.start(p.box.kind === 'virtual' ? '127.0.0.1' : '0.0.0.0');
+    inst.scope.defer('traffic peer', () => peer.close());
     await runSuites({
       ctx: {
         profile: p,
@@ -158,6 +163,7 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
         console: inst.box.console,
         runDir: runDir.root,
         reconnect: (ms) => reconnectAfterReboot(inst, ms),
+        peer,
       },
       modules: suitesFor(o.suites, { program, ...(o.level !== undefined ? { level: o.level } : {}), ...(o.capability ? { capability: o.capability } : {}) }),
       onTest: (t) => writer.addTest(t),

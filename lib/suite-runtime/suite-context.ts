@@ -6,6 +6,7 @@ import type { Console } from '../console/console.ts';
 import type { Profile } from '../profile/schema.ts';
 import type { Capability } from '../report/results.ts';
 import type { Shell } from '../shell/shell.ts';
+import type { TrafficPeer } from '../lab/traffic-peer.ts';
 import { pause } from '../util/deadline.ts';
 
 export interface SuiteContext {
@@ -22,6 +23,9 @@ export interface SuiteContext {
   attach(name: string, relPath: string, content: string | Buffer): void;
   /** Re-establish the shell after the box rebooted (the watchdog test). */
   reconnect(timeoutMs: number): Promise<void>;
+  /** eve-qual's traffic receiver on the runner (the ethernet suite sends through each port to it); absent when the
+   * run started none. */
+  peer?: TrafficPeer;
 }
 
 /** A check's identity within its capability: the declared item (none for the capability as a whole) and a stable
