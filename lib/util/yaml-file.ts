@@ -79,6 +79,7 @@ export function parseYamlFile<T>(text: string, file: string, schema: z.ZodType<T
     problems.push({ file, line: pos.line, col: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
   }
   if (problems.length) throw new DataFileError(problems);
+  if (doc.contents === null) throw new DataFileError([{ file, line: 1, col: 1, path: '', message: 'the file is empty (no YAML document in it)' }]);
   const r = schema.safeParse(doc.toJS(), { reportInput: true });
   if (!r.success) {
     for (const issue of r.error.issues) {

@@ -70,4 +70,21 @@ describe('eve-qual install: bad input ends with exit 2 before touching a box', f
   it('a missing --release', async () => {
     await expectUsageError(['--profile', 'hardware-profiles/qemu-amd64.yaml'], /--release is required/);
   });
+
+  it('--out naming an existing file: one line naming the flag, no stack trace', async () => {
+    const file = path.join(tmp, 'a-file');
+    fs.writeFileSync(file, 'not a directory\n');
+    const r = await eveQual(['run', '--profile', 'hardware-profiles/qemu-amd64.yaml', '--release', release, '--out', file], { timeout: 60_000 });
+    expect(r.exitCode, r.all).to.equal(2);
+    expect(r.all).to.include(`--out ${file}: exists and is not a directory`);
+    expect(r.all).not.to.match(/ENOTDIR|\n\s+at /);
+  });
+
+  it('an empty profile: "the file is empty", not a type error about null', async () => {
+    const empty = path.join(tmp, 'empty.yaml');
+    fs.writeFileSync(empty, '# nothing declared yet\n');
+    await expectUsageError(['--profile', empty, '--release', release], /empty\.yaml:1:1: (.*: )?the file is empty/);
+    const r = await eveQual(['install', '--profile', empty, '--release', release], { timeout: 60_000 });
+    expect(r.all).not.to.include('expected object, got null');
+  });
 });
