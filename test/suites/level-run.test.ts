@@ -39,7 +39,7 @@ describe('eve-qual run on the virtual box (level suites)', function () {
     const res = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
     expect(res.status).to.equal('finished');
     const o = outcomes(res);
-    for (const id of ['install/the installer runs to its NOTICE line', 'remote-shell/SSH with the injected key', 'ethernet/eth1: has an address by DHCP', 'usb/stick0: stores data (written, read back, sha256)', 'watchdog/resets', 'tpm/tpm: answers with a SHA-256 PCR bank']) {
+    for (const id of ['install/installer-completes', 'remote-shell/ssh-key', 'ethernet/eth1/dhcp', 'ethernet/eth1/traffic', 'usb/stick0/stores-data', 'watchdog/resets', 'tpm/tpm: answers with a SHA-256 PCR bank']) {
       expect(o[id], id).to.equal('pass');
     }
     expect(o['cellular/declared']).to.equal('skip');
@@ -61,17 +61,23 @@ describe('eve-qual run on the virtual box (level suites)', function () {
     const failed = res.tests.filter((t) => t.outcome === 'fail').map((t) => t.id).sort();
     expect(failed).to.deep.equal(
       [
-        'ethernet/eth1: present',
-        'ethernet/eth1: has carrier',
-        'ethernet/eth1: has an address by DHCP',
-        'usb/stick0: enumerates',
-        'usb/stick0: stores data (written, read back, sha256)',
+        'ethernet/eth1/present',
+        'ethernet/eth1/model',
+        'ethernet/eth1/carrier',
+        'ethernet/eth1/dhcp',
+        'ethernet/eth1/speed',
+        'ethernet/eth1/duplex',
+        'ethernet/eth1/traffic',
+        'usb/stick0/enumerates',
+        'usb/stick0/speed',
+        'usb/stick0/size',
+        'usb/stick0/stores-data',
         'watchdog/resets',
       ].sort(),
     );
     expect(res.tests.filter((t) => t.outcome === 'error')).to.deep.equal([]);
     const o = outcomes(res);
-    for (const id of ['ethernet/eth0: reaches 10.0.2.2', 'tpm/tpm: TPM 2.0 present (/dev/tpmrm0)', 'watchdog/driver', 'storage/disk0: present as /dev/vda with 2 GB']) {
+    for (const id of ['ethernet/eth0/traffic', 'tpm/tpm: TPM 2.0 present (/dev/tpmrm0)', 'watchdog/driver', 'storage/disk0: present as /dev/vda with 2 GB']) {
       expect(o[id], id).to.equal('pass');
     }
     const wd = res.tests.find((t) => t.id === 'watchdog/resets')!;
@@ -92,7 +98,7 @@ describe('eve-qual run on the virtual box (level suites)', function () {
     const o = outcomes(res);
     // q35 always has an iTCO timer: /dev/watchdog exists but is not the declared i6300esb.
     expect(o['watchdog/driver']).to.equal('fail');
-    expect(o['inventory/inventory: collected from the box']).to.equal('pass');
-    expect(o['remote-shell/SSH with the injected key']).to.equal('pass');
+    expect(o['inventory/collected']).to.equal('pass');
+    expect(o['remote-shell/ssh-key']).to.equal('pass');
   });
 });
