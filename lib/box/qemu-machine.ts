@@ -13,6 +13,8 @@ export interface QemuDisk {
   readonly?: boolean;
   /** Serial number the guest sees (lets a suite find the disk it expects). */
   serial?: string;
+  /** usb: the xhci root port (1-4); unset takes the first free one, after every disk that names its port. */
+  usbPort?: number;
   bootIndex?: number;
 }
 
@@ -141,7 +143,8 @@ export function qemuCommand(m: QemuMachine): { file: string; args: string[] } {
   if (m.disks.some((d) => d.bus === 'usb')) a.push('-device', 'qemu-xhci,id=xhci');
   if (m.disks.some((d) => d.bus === 'sata') && !x86) a.push('-device', 'ich9-ahci,id=ahci');
   let sata = 0;
-  for (const d of m.disks) {
+  // QEMU hands out USB ports in command-line order: disks that name their port go first, so none is taken from them.
+  for (const d of [...m.disks.filter((x) => x.usbPort !== undefined), ...m.disks.filter((x) => x.usbPort === undefined)]) {
     a.push('-drive', `if=none,id=${d.id},file=${d.file},format=${d.format ?? 'raw'}${d.readonly ? ',readonly=on' : ''}`);
     const extra = `${d.serial ? `,serial=${d.serial}` : ''}${d.bootIndex !== undefined ? `,bootindex=${d.bootIndex}` : ''}`;
     switch (d.bus) {
@@ -149,7 +152,7 @@ export function qemuCommand(m: QemuMachine): { file: string; args: string[] } {
         a.push('-device', `virtio-blk-pci,drive=${d.id}${extra}`);
         break;
       case 'usb':
-        a.push('-device', `usb-storage,bus=xhci.0,drive=${d.id}${extra}`);
+        a.push('-device', `usb-storage,bus=xhci.0,drive=${d.id}${d.usbPort !== undefined ? `,port=${d.usbPort}` : ''}${extra}`);
         break;
       case 'nvme':
         a.push('-device', `nvme,drive=${d.id}${d.serial ? '' : `,serial=${d.id}`}${extra}`);

@@ -31,6 +31,14 @@ function sparseFile(file: string, sizeMb: number): string {
   return file;
 }
 
+/** The xhci root port a declared sysfs name (<bus>-<port>) stands for: QEMU numbers the root ports, the guest's bus
+ * is the controller's USB 2 or USB 3 root hub, whichever the device's speed takes. */
+function rootPortOf(name: string, port: string): number {
+  const m = /^\d+-(\d+)$/.exec(port);
+  if (!m || Number(m[1]) > 4) throw new ConfigError(`usb ${name}: port ${port}: a virtual box plugs USB devices into root ports 1-4 of its xhci controller only (<bus>-<1..4>)`, { where: `hardware.usb.${name}.port` });
+  return Number(m[1]);
+}
+
 /** QEMU's MAC for NIC i of a box: locally administered, stable per box name. */
 function macFor(box: string, i: number): string {
   let h = 0;
@@ -61,7 +69,17 @@ export function virtualBoxFromProfile(profile: Profile, opts: VirtualBoxOptions)
   }
   for (const u of hw.usb) {
     if (!u.storage || omitted.has(`usb.${u.name}`)) continue;
-    disks.push({ id: `usb-${u.name}`, file: sparseFile(path.join(opts.stateDir, `usb-${u.name}.raw`), u.sizeMb ?? 64), bus: 'usb', serial: u.name });
+    // A plug defect makes the stick differ from its declaration (smaller, write-protected, in another port).
+    const plug = v.defects.flatMap((d) => ('plug' in d && d.plug === `usb.${u.name}` ? [d] : []))[0];
+    const port = plug?.port ?? u.port;
+    disks.push({
+      id: `usb-${u.name}`,
+      file: sparseFile(path.join(opts.stateDir, `usb-${u.name}.raw`), plug?.sizeMb ?? u.sizeMb ?? 64),
+      bus: 'usb',
+      serial: u.name,
+      ...(plug?.readOnly ? { readonly: true } : {}),
+      ...(port ? { usbPort: rootPortOf(u.name, port) } : {}),
+    });
   }
   const nics: QemuNic[] = [];
   hw.ethernet.forEach((e, i) => {

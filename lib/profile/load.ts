@@ -94,7 +94,7 @@ function crossFieldProblems(p: Profile): Array<{ path: DataPath; message: string
     ...(p.hardware.tpm ? ['tpm'] : []),
   ]);
   p.virtual?.defects.forEach((d, i) => {
-    const item = 'omit' in d ? d.omit : 'unplug' in d ? d.unplug : 'watchdog';
+    const item = 'omit' in d ? d.omit : 'unplug' in d ? d.unplug : 'plug' in d ? d.plug : 'watchdog';
     if (!declared.has(item)) out.push({ path: ['virtual', 'defects', i], message: `${item} is not declared under hardware:, so it cannot be seeded as a defect` });
   });
   const seen = new Set<string>();

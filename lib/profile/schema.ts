@@ -168,6 +168,8 @@ const ethernetSchema = z.strictObject({
   name: z.string().regex(/^eth\d+$/, 'must be the name EVE gives the port: eth0, eth1, ...'),
   cabled: z.boolean().default(true),
   dhcp: z.boolean().default(true),
+  /** The runner's address as the box reaches it through this port: eve-qual's traffic peer listens on the runner
+   * and the suite sends a transfer there out of this port. Virtual boxes: 10.0.2.2 (QEMU's user net) when absent. */
   peer: z.string().optional(),
   speedMbps: z.number().int().positive().optional(),
   duplex: z.enum(['full', 'half']).optional(),
@@ -213,6 +215,15 @@ const cellularSchema = z.strictObject({
    * `<bus>:<port>[.<port>...]` (sysfs 2-1.4 is 2:1.4), and/or PCI (of a PCIe modem, or the USB host controller). */
   usbAddr: z.string().regex(/^\d+:\d+(\.\d+)*$/, 'must be <bus>:<port>[.<port>...], as EVE writes USB addresses (sysfs 2-1.4 is 2:1.4)').optional(),
   pciAddr: z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, 'must be a long PCI address such as 0000:00:14.0').optional(),
+}).refine((m) => m.usbAddr || m.pciAddr || m.interface || m.model, {
+  message: 'must say which modem it is: usbAddr, pciAddr, interface or model (ModemManager\'s numbering is no identity)',
+});
+
+/** Modems declared by model alone are told apart by nothing else: two of one model need an address each. */
+const cellularList = z.array(cellularSchema).superRefine((list, ctx) => {
+  const byModel = list.filter((m) => !m.usbAddr && !m.pciAddr && !m.interface).map((m) => m.model!.trim().toLowerCase());
+  const twice = byModel.find((x, i) => byModel.indexOf(x) !== i);
+  if (twice) ctx.addIssue({ code: 'custom', message: `two modems are declared by model ${twice} alone: give each its usbAddr, pciAddr or interface` });
 });
 
 const storageSchema = z.strictObject({
@@ -229,7 +240,7 @@ export const hardwareSchema = z
     ethernet: z.array(ethernetSchema).default([]),
     usb: z.array(usbSchema).default([]),
     watchdog: watchdogSchema.optional(),
-    cellular: z.array(cellularSchema).default([]),
+    cellular: cellularList.default([]),
     tpm: z.strictObject({ version: z.literal('2.0') }).optional(),
     virtualization: z.strictObject({ cpu: z.boolean().default(true), iommu: z.boolean().default(true) }).optional(),
     storage: z.array(storageSchema).default([]),
