@@ -1,0 +1,47 @@
+// The golden runs are what the suites write today: for each recorded case, its profile.yaml is the hardware profile
+// with the case's edits, its declared items are the profile's, and its test ids are the install flow's plus what the
+// suites of its level register for that profile (in run order; an interrupted run holds a prefix of them). Fast: the
+// suites are registered into a throwaway mocha, nothing runs. When this fails, the golden runs are stale.
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadProfile } from '../../lib/profile/load.ts';
+import { loadProgram } from '../../lib/program/program.ts';
+import { installTests } from '../../lib/run/install-tests.ts';
+import { declaredBy, suitesFor } from '../../lib/run/qualify-run.ts';
+import { ALL_SUITES } from '../../suites/index.ts';
+import { GOLDEN_CASES, goldenProfileText, goldenRoot } from './cases.ts';
+import { goldenRun } from './golden.ts';
+import { registeredChecks } from './registered-checks.ts';
+
+const STALE = 'the golden runs are stale: run npm run golden (a few minutes per case under TCG; one case: npm run golden -- CASE) and commit test/golden';
+
+function idsToday(profileFile: string, level: number | undefined): string[] {
+  const profile = loadProfile(profileFile).profile;
+  const modules = suitesFor(ALL_SUITES, { program: loadProgram(), ...(level !== undefined ? { level } : {}) });
+  return [...installTests([]).map((t) => t.id), ...registeredChecks(profile, modules).map((c) => c.id)];
+}
+
+function difference(recorded: string[], today: string[]): string {
+  const gone = recorded.filter((id) => !today.includes(id));
+  const added = today.filter((id) => !recorded.includes(id));
+  return `recorded but no longer registered: ${gone.join(', ') || 'none'}; registered but not recorded: ${added.join(', ') || 'none'}`;
+}
+
+describe('golden runs match what the suites register today', () => {
+  for (const c of GOLDEN_CASES) {
+    const dir = path.join(goldenRoot, c.name);
+    it(`${c.name}: recorded, from the current profile, with today's ids`, function () {
+      if (c.name === 'arm64-level2' && !fs.existsSync(path.join(dir, 'results.json'))) this.skip(); // optional case
+      expect(fs.existsSync(path.join(dir, 'results.json')), `test/golden/${c.name} is not recorded: ${STALE}`).to.equal(true);
+      const profileFile = path.join(dir, 'profile.yaml');
+      expect(fs.readFileSync(profileFile, 'utf8'), `test/golden/${c.name}/profile.yaml is not hardware-profiles/${c.baseProfile} with the case's edits: ${STALE}`).to.equal(goldenProfileText(c));
+      const run = goldenRun(c.name);
+      expect(run.declared, `declared items: ${STALE}`).to.deep.equal(declaredBy(loadProfile(profileFile).profile));
+      const recorded = run.tests.map((t) => t.id);
+      const today = idsToday(profileFile, run.level);
+      const expected = run.status === 'interrupted' ? today.slice(0, recorded.length) : today;
+      expect(recorded, `${c.name}: ${difference(recorded, expected)}: ${STALE}`).to.deep.equal(expected);
+    });
+  }
+});
