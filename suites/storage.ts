@@ -1,10 +1,10 @@
 // storage: every declared disk is there with at least its declared size (or, undeclared, at least 1 GB), on its
 // declared bus as sysfs shows it, reads and writes with direct I/O at or above the declared floors (timed on the box:
 // disk-io.ts; never written through EVE's install disk's partitions: storage-write.ts), and is healthy where the box
-// says so (EVE's SMART_details.json, smartctl, nvme-cli).
+// says so (EVE's SMART_details.json, smartctl, nvme-cli): a disk declared `smart: true` must say so.
 import { expect } from 'chai';
 import type { Profile } from '../lib/profile/schema.ts';
-import { notDeclaredCheck, type Bdd, type SuiteContext, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
+import { notDeclared, notDeclaredCheck, type Bdd, type SuiteContext, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
 import { read } from './box-facts.ts';
 import { measuredRate } from './disk-io.ts';
 import { busOfDevicePath, judgeHealth } from './storage-facts.ts';
@@ -88,7 +88,8 @@ async function health(test: Mocha.Context, ctx: SuiteContext, d: Disk): Promise<
   const looked = `EVE's /persist/SMART_details.json (${smartJson ? 'not about this disk' : 'absent'}), smartctl (${smartctl ? 'no verdict' : 'absent'}), nvme-cli (${nvme ? 'no verdict' : 'absent or not NVMe'})`;
   if (h.verdict === 'none') {
     ctx.fact('looked-at', looked);
-    skipBecause(test, `the box exposes no SMART or NVMe health for ${dev}: ${looked}`);
+    expect(d.smart, `${dev} is declared to report its health (smart: true), but the box exposes none: ${looked}`).to.not.equal(true);
+    notDeclared(test, `the profile declares no health reporting (smart) for ${d.name} and the box exposes no SMART or NVMe health for ${dev}: ${looked}`);
   }
   ctx.fact('health', h.said);
   expect(h.verdict, `${dev}: ${h.said.join('; ')}`).to.equal('pass');
@@ -108,7 +109,7 @@ function registerDisk(t: Bdd, ctx: SuiteContext, d: Disk): void {
 
 export const storageSuite: SuiteModule = {
   capability: 'storage',
-  proves: { device: 'present', sizeGb: 'present', bus: 'bus', minReadMBps: 'read-speed', minWriteMBps: 'write-speed' },
+  proves: { device: 'present', sizeGb: 'present', bus: 'bus', minReadMBps: 'read-speed', minWriteMBps: 'write-speed', smart: 'health' },
   register(t, ctx) {
     t.describe('storage', () => {
       const disks = ctx.profile.hardware.storage;

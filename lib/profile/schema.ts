@@ -221,7 +221,7 @@ const cellularSchema = z.strictObject({
 
 /** Modems declared by model alone are told apart by nothing else: two of one model need an address each. */
 const cellularList = z.array(cellularSchema).superRefine((list, ctx) => {
-  const byModel = list.filter((m) => !m.usbAddr && !m.pciAddr && !m.interface).map((m) => m.model!.trim().toLowerCase());
+  const byModel = list.filter((m) => m.model && !m.usbAddr && !m.pciAddr && !m.interface).map((m) => m.model!.trim().toLowerCase());
   const twice = byModel.find((x, i) => byModel.indexOf(x) !== i);
   if (twice) ctx.addIssue({ code: 'custom', message: `two modems are declared by model ${twice} alone: give each its usbAddr, pciAddr or interface` });
 });
@@ -229,10 +229,17 @@ const cellularList = z.array(cellularSchema).superRefine((list, ctx) => {
 const storageSchema = z.strictObject({
   name: name,
   device: z.string().regex(/^[a-z0-9]+$/, 'must be a kernel disk name such as sda, vda, nvme0n1'),
+  /** At least this many GB of 10^9 bytes, as disks are sold (3 % less passes: eMMC sold as 32 GB holds 31.3);
+   * undeclared, a disk must still hold 1 GB. */
   sizeGb: z.number().positive().optional(),
+  /** Direct-I/O (O_DIRECT) sequential speeds in MB/s of 10^6 bytes, timed on the box. */
   minReadMBps: z.number().positive().optional(),
   minWriteMBps: z.number().positive().optional(),
+  /** The bus sysfs shows the disk on. */
   bus: z.enum(['virtio', 'usb', 'nvme', 'sata']).optional(),
+  /** The disk reports its health (SMART, NVMe health log) to EVE or the box's tools; a failing report fails
+   * whether declared or not. */
+  smart: z.boolean().optional(),
 });
 
 export const hardwareSchema = z

@@ -9,7 +9,7 @@ import { busOfDevicePath } from '../../suites/storage-facts.ts';
 import { storageSuite } from '../../suites/storage.ts';
 import { FakeBox, profileWith, runOn } from '../helpers/fake-box.ts';
 
-type Disk = { name: string; device: string; sizeGb?: number; minReadMBps?: number; minWriteMBps?: number; bus?: 'virtio' | 'usb' | 'nvme' | 'sata' };
+type Disk = { name: string; device: string; sizeGb?: number; minReadMBps?: number; minWriteMBps?: number; bus?: 'virtio' | 'usb' | 'nvme' | 'sata'; smart?: boolean };
 
 const VIRTIO = '/sys/devices/pci0000:00/0000:00:04.0/virtio2';
 
@@ -130,11 +130,15 @@ describe('storage suite (fake boxes)', function () {
     expect(bus.facts).to.deep.include({ 'device-path': VIRTIO, bus: 'virtio', driver: 'virtio_blk', declared: 'nvme' });
   });
 
-  it("health: EVE's /persist/SMART_details.json saying the disk failed its self-assessment fails; nothing exposed is a skip listing what was looked at", async () => {
+  it("health: EVE's /persist/SMART_details.json saying the disk failed its self-assessment fails; nothing exposed is a not-declared skip listing what was looked at, and a fail where smart: true is declared", async () => {
     const none = await run(box(eveBox(2048)), [{ name: 'disk0', device: 'vda' }]);
     expect(none['storage/disk0/health']!.outcome).to.equal('skip');
+    expect(none['storage/disk0/health']!.reason).to.equal('not-declared');
     expect(none['storage/disk0/health']!.message).to.match(/no SMART/);
     expect(none['storage/disk0/health']!.facts).to.have.property('sysfs-state', 'running');
+    const declared = await run(box(eveBox(2048)), [{ name: 'disk0', device: 'vda', smart: true }]);
+    expect(declared['storage/disk0/health']!.outcome).to.equal('fail');
+    expect(declared['storage/disk0/health']!.message).to.match(/declared to report its health/);
     const b = box(eveBox(2048));
     b.file('/persist/SMART_details.json', JSON.stringify({ device: { name: '/dev/vda', type: 'sat' }, smart_status: { passed: false } }));
     const bad = await run(b, [{ name: 'disk0', device: 'vda' }]);
@@ -143,7 +147,7 @@ describe('storage suite (fake boxes)', function () {
   });
 
   it('proves every storage field of the profile schema', () => {
-    expect(Object.keys(storageSuite.proves).sort()).to.deep.equal(['bus', 'device', 'minReadMBps', 'minWriteMBps', 'sizeGb']);
+    expect(Object.keys(storageSuite.proves).sort()).to.deep.equal(['bus', 'device', 'minReadMBps', 'minWriteMBps', 'sizeGb', 'smart']);
   });
 });
 
