@@ -15,6 +15,7 @@ export interface ModemStatus {
   bearers: string[];
   ports: string[];
   model: string | null;
+  manufacturer: string | null;
 }
 
 export interface BearerStatus {
@@ -22,6 +23,8 @@ export interface BearerStatus {
   connected: boolean;
   interface: string | null;
   ipv4: string | null;
+  /** The APN the bearer was set up with (its properties). */
+  apn: string | null;
   /** Why the last connection attempt failed (ModemManager's connection-error message). */
   error: string | null;
 }
@@ -58,6 +61,7 @@ export function modemStatus(text: string): ModemStatus {
     bearers: Array.isArray(g.bearers) ? (g.bearers as string[]) : [],
     ports: Array.isArray(g.ports) ? (g.ports as string[]) : [],
     model: none(g.model),
+    manufacturer: none(g.manufacturer),
   };
 }
 
@@ -65,11 +69,13 @@ export function bearerStatus(text: string): BearerStatus {
   const b = (parse(text, '-b -J').bearer ?? {}) as Record<string, Record<string, unknown> | string>;
   const status = (b.status ?? {}) as Record<string, unknown>;
   const v4 = (b['ipv4-config'] ?? {}) as Record<string, unknown>;
+  const props = (b.properties ?? {}) as Record<string, unknown>;
   return {
     path: String(b['dbus-path'] ?? ''),
     connected: status.connected === 'yes',
     interface: none(status.interface),
     ipv4: none(v4.address),
+    apn: none(props.apn),
     error: none(((status['connection-error'] ?? {}) as Record<string, unknown>).message),
   };
 }
