@@ -6,7 +6,7 @@
 // timeout the box's timer runs with under EVE, compared with the kernel's /sys/class/watchdog/watchdog0/timeout,
 // and both are recorded with EVE's 60 s request; the reset is then timed against the timer's own value.
 import { expect } from 'chai';
-import { notDeclaredCheck, type SuiteContext, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
+import { notDeclaredCheck, pollBox, type SuiteContext, type SuiteModule } from '../lib/suite-runtime/suite-context.ts';
 import { read } from './box-facts.ts';
 import { fields, resetsTheBox, type WatchdogDecl } from './watchdog-reset.ts';
 
@@ -26,8 +26,8 @@ const IDENTITY: Array<[RegExp, RegExp]> = [
 /** Kernel driver and module names compare with `-` and `_` alike (sp805-wdt, iTCO_wdt), case aside. */
 const norm = (s: string) => s.toLowerCase().replace(/-/g, '_');
 
-// Per timer: name, identity, the driver bound to its device and that driver's module (i6300esb's driver is named
-// "i6300ESB timer"; its module, what a profile names, is i6300esb).
+// Per timer: name, identity, the driver bound to its device and that driver's module (what a profile names: the
+// iTCO_wdt module's driver is iTCO_wdt). A timer registered with no parent device (i6300esb) has neither.
 const TIMERS = [
   'test -c /dev/watchdog || exit 1',
   'for w in /sys/class/watchdog/watchdog*; do [ -e "$w" ] || continue; d=; m=',
@@ -51,9 +51,11 @@ async function hasDriver(ctx: SuiteContext, wd: WatchdogDecl): Promise<void> {
   const { identity, driver, module } = first!;
   if (driver || module) {
     const names = [module, driver].filter((x): x is string => !!x).map(norm);
+    ctx.fact('matched-by', 'driver');
     expect(names, `watchdog0 (${identity}) is driven by ${module || driver}, not ${wd.driver}`).to.include(norm(wd.driver));
     return;
   }
+  ctx.fact('matched-by', 'identity');
   const want = IDENTITY.find(([drv]) => drv.test(wd.driver))?.[1] ?? new RegExp(wd.driver, 'i');
   expect(identity, `watchdog0 is not a ${wd.driver} (identity ${identity}; no driver link in sysfs)`).to.match(want);
 }
@@ -62,7 +64,10 @@ const TIMER = 'w=/sys/class/watchdog/watchdog0; test -d $w || exit 1; for a in t
 
 /** watchdog0's timer is running, with the declared timeout. */
 async function hasTimeout(ctx: SuiteContext, wd: WatchdogDecl, test: Mocha.Context): Promise<void> {
-  const r = await read(ctx, TIMER);
+  // Just after a boot EVE's watchdog service may not have started its daemon yet, which sets the timeout as it
+  // opens the device (until then the driver's own default shows): wait for it, bounded.
+  const started = (x: { out: string; code: number }) => x.code !== 0 || (/^daemon=\d/m.test(x.out) && !/^state=inactive/m.test(x.out));
+  const r = await pollBox(() => read(ctx, TIMER), started, 120_000);
   const f = fields(r.out);
   ctx.fact('timeout-s', { declared: wd.timeoutSeconds, timer: f.timeout ? Number(f.timeout) : null, eveDaemonRequests: EVE_DAEMON_TIMEOUT_S });
   ctx.fact('timer', f);
