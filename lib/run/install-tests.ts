@@ -3,6 +3,7 @@
 // capabilities after it are skipped as not run.
 import type { StepRecord } from '../install/steps.ts';
 import { testId, type Capability, type TestResult } from '../report/results.ts';
+import type { PlannedCheck } from './run-plan.ts';
 
 interface CapabilityCheck {
   capability: Capability;
@@ -69,4 +70,16 @@ export function installTests(records: StepRecord[], failure?: { message: string;
     }
     return { ...base, outcome: 'pass', facts: { steps: mine.map((r) => `${r.name} ${(r.durationMs / 1000).toFixed(1)} s`) } };
   });
+}
+
+/** The install flow's checks as a run plans them (install-only ones left out with --no-install: never run). */
+export function plannedInstallChecks(opts: { noInstall?: boolean } = {}): PlannedCheck[] {
+  return CHECKS.filter((c) => !(opts.noInstall && INSTALL_ONLY.has(c.check))).map((c) => ({ id: testId(c), capability: c.capability, check: c.check, name: c.name }));
+}
+
+/** The install check the flow is in, from the steps finished so far: the first whose deciding step is not done. */
+export function runningInstallCheck(records: StepRecord[], opts: { noInstall?: boolean } = {}): string | null {
+  const ok = new Set(records.filter((r) => r.outcome === 'ok').map((r) => r.name));
+  const c = CHECKS.find((x) => !(opts.noInstall && INSTALL_ONLY.has(x.check)) && !ok.has(x.steps[x.steps.length - 1]!));
+  return c ? testId(c) : null;
 }

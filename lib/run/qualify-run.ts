@@ -10,12 +10,14 @@ import { loadProgram, type Program } from '../program/program.ts';
 import { ResultsWriter } from '../report/results-writer.ts';
 import type { Capability, RunResults, TestResult } from '../report/results.ts';
 import { runSuites } from '../suite-runtime/run-suites.ts';
-import type { SuiteModule } from '../suite-runtime/suite-context.ts';
+import type { SuiteContext, SuiteModule } from '../suite-runtime/suite-context.ts';
+import { plannedChecks } from '../suite-runtime/load-suites.ts';
 import { gitRevision, packageVersion } from '../cli/version.ts';
-import { Scope } from '../util/scope.ts';
+import { interruption, Scope } from '../util/scope.ts';
 import { TrafficPeer } from '../lab/traffic-peer.ts';
 import { createRunDir } from './run-dir.ts';
-import { installTests } from './install-tests.ts';
+import { installTests, plannedInstallChecks, runningInstallCheck } from './install-tests.ts';
+import { RunPlan } from './run-plan.ts';
 import { consoleLogin, hostKeyRecords, preflight, runInstall, type InstallRunResult } from './install-run.ts';
 import { repinAfterBoot } from '../install/console-host-keys.ts';
 import { HOST_KEY_STEP } from '../install/install-release.ts';
@@ -102,14 +104,13 @@ function exitFor(tests: TestResult[]): number {
   return ExitCode.ok;
 }
 
-export async function runQualification(o: QualifyRunOptions): Promise<QualifyRunResult> {
-  const program = loadProgram(o.programFile);
-  const checked = await preflight(o);
+type Checked = Awaited<ReturnType<typeof preflight>>;
+
+/** results.json and junit.xml of the run, with its header: written at once, so even a run that ends now leaves them. */
+function openResults(o: QualifyRunOptions, checked: Checked, program: Program, root: string): ResultsWriter {
   const p = checked.loaded.profile;
-  if (o.noInstall) checkNoInstall(checked.loaded, o.profileFile);
-  const runDir = createRunDir(p.box.name, o.out);
   const started = new Date();
-  const writer = new ResultsWriter(runDir.root, {
+  return new ResultsWriter(root, {
     runId: `${started.toISOString()}-${p.box.name}`,
     box: { name: p.box.name, vendor: p.box.vendor, model: p.box.model, arch: p.box.arch, sample: o.sample ?? p.box.sample ?? p.box.name, kind: p.box.kind },
     release: { version: checked.release.version, eveRelease: checked.release.expectedEveRelease, installer: checked.release.installer.file, ...(checked.release.sha256 ? { sha256: checked.release.sha256 } : {}) },
@@ -121,13 +122,37 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
     declared: declaredBy(p),
     program: program.name,
   });
-  // Ctrl-C or SIGTERM: the box's scope (newer) is closed first, then this marks the run interrupted; every finished
+}
+
+/** Every check the run will make: the install flow's, then the suites' for this profile (registration reads only it). */
+function planOf(writer: ResultsWriter, profile: Profile, modules: SuiteModule[], noInstall: boolean): RunPlan {
+  const suites = plannedChecks(modules, { profile } as SuiteContext).map((c) => ({ id: c.id, capability: c.capability, check: c.check, name: c.title, ...(c.item ? { item: c.item } : {}) }));
+  return new RunPlan(writer, [...plannedInstallChecks({ noInstall }), ...suites]);
+}
+
+function errorText(e: unknown): { message: string; errorClass?: string } {
+  const err = e as Error & { errorClass?: string };
+  return { message: err instanceof EveQualError ? err.describe() : err.message, ...(err.errorClass ? { errorClass: err.errorClass } : {}) };
+}
+
+export async function runQualification(o: QualifyRunOptions): Promise<QualifyRunResult> {
+  const program = loadProgram(o.programFile);
+  const checked = await preflight(o);
+  const p = checked.loaded.profile;
+  if (o.noInstall) checkNoInstall(checked.loaded, o.profileFile);
+  const modules = suitesFor(o.suites, { program, ...(o.level !== undefined ? { level: o.level } : {}), ...(o.capability ? { capability: o.capability } : {}) });
+  const runDir = createRunDir(p.box.name, o.out);
+  const writer = openResults(o, checked, program, runDir.root);
+  const noInstall = Boolean(o.noInstall);
+  const plan = planOf(writer, p, modules, noInstall);
+  // Ctrl-C or SIGTERM: the box's scope (newer) is closed first, then this records the interruption; every finished
   // result is already on disk.
   const resultsScope = new Scope(`results of ${p.box.name}`);
-  resultsScope.defer('mark interrupted', () => writer.finish('interrupted'));
+  resultsScope.defer('mark interrupted', () => plan.interrupt(interruption() ?? 'a signal'));
   const records: StepRecord[] = [];
   const onStep = (r: StepRecord) => {
     records.push(r);
+    plan.start(runningInstallCheck(records, { noInstall }) ?? '');
     writer.addStep({ name: r.name, start: r.start.toISOString(), durationMs: r.durationMs, outcome: r.outcome, ...(r.detail ? { detail: r.detail } : {}) });
   };
   const attachLogs = () => {
@@ -135,44 +160,28 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
       if (fs.existsSync(file)) writer.addAttachment({ name, path: path.relative(runDir.root, file) });
     }
   };
+  plan.start(runningInstallCheck([], { noInstall }) ?? '');
   let inst: InstallRunResult;
   try {
-    inst = o.noInstall ? await attachInstalled({ ...o, out: runDir.root, onStep }, checked) : await runInstall({ ...o, out: runDir.root, onStep }, checked);
+    inst = noInstall ? await attachInstalled({ ...o, out: runDir.root, onStep }, checked) : await runInstall({ ...o, out: runDir.root, onStep }, checked);
   } catch (e) {
-    const err = e as Error & { errorClass?: string };
-    for (const t of installTests(records, { message: err instanceof EveQualError ? err.describe() : err.message, ...(err.errorClass ? { errorClass: err.errorClass } : {}) }, { noInstall: Boolean(o.noInstall) })) writer.addTest(t);
+    for (const t of installTests(records, errorText(e), { noInstall })) plan.record(t);
     attachLogs();
+    plan.end();
     writer.finish('finished');
     await resultsScope.close();
     const results = writer.results;
     return { runDir: runDir.root, results, exitCode: exitFor(results.tests) };
   }
   try {
-    for (const t of installTests(records, undefined, { noInstall: Boolean(o.noInstall) })) writer.addTest(t);
-    o.progress?.('▶ suites');
-    const ssh = inst.outcome.ssh;
-    // A virtual box reaches the runner's loopback through QEMU's user net (10.0.2.2); a real box reaches whichever
-    // runner address its profile declares as each port's peer.
-    const peer = await TrafficPeer.start(p.box.kind === 'virtual' ? '127.0.0.1' : '0.0.0.0');
-    inst.scope.defer('traffic peer', () => peer.close());
-    await runSuites({
-      ctx: {
-        profile: p,
-        box: inst.box,
-        shell: ssh,
-        console: inst.box.console,
-        runDir: runDir.root,
-        reconnect: (ms) => reconnectAfterReboot(inst, ms),
-        peer,
-      },
-      modules: suitesFor(o.suites, { program, ...(o.level !== undefined ? { level: o.level } : {}), ...(o.capability ? { capability: o.capability } : {}) }),
-      onTest: (t) => writer.addTest(t),
-      ...(o.progress ? { progress: o.progress } : {}),
-    });
+    for (const t of installTests(records, undefined, { noInstall })) plan.record(t);
+    await runPlannedSuites(o, inst, plan, modules, runDir.root);
     attachLogs();
+    plan.end();
     writer.finish('finished');
   } catch (e) {
     attachLogs();
+    plan.end();
     writer.finish('crashed');
     throw e;
   } finally {
@@ -181,4 +190,20 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
   }
   const results = writer.results;
   return { runDir: runDir.root, results, exitCode: exitFor(results.tests) };
+}
+
+async function runPlannedSuites(o: QualifyRunOptions, inst: InstallRunResult, plan: RunPlan, modules: SuiteModule[], runDir: string): Promise<void> {
+  const p = inst.loaded.profile;
+  o.progress?.('▶ suites');
+  // A virtual box reaches the runner's loopback through QEMU's user net (10.0.2.2); a real box reaches whichever
+  // runner address its profile declares as each port's peer.
+  const peer = await TrafficPeer.start(p.box.kind === 'virtual' ? '127.0.0.1' : '0.0.0.0');
+  inst.scope.defer('traffic peer', () => peer.close());
+  await runSuites({
+    ctx: { profile: p, box: inst.box, shell: inst.outcome.ssh, console: inst.box.console, runDir, reconnect: (ms) => reconnectAfterReboot(inst, ms), peer },
+    modules,
+    onTest: (t) => plan.record(t),
+    onStart: (id) => plan.start(id),
+    ...(o.progress ? { progress: o.progress } : {}),
+  });
 }

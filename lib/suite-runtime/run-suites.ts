@@ -17,6 +17,8 @@ export interface SuiteRunOptions {
   ctx: Omit<SuiteContext, 'fact' | 'attach'>;
   modules: SuiteModule[];
   onTest: (r: TestResult) => void;
+  /** A check is about to run. */
+  onStart?: (id: string) => void;
   progress?: (line: string) => void;
   /** Default per-test timeout (ms). */
   timeout?: number;
@@ -112,7 +114,8 @@ export async function runSuites(o: SuiteRunOptions): Promise<TestResult[]> {
 
   await new Promise<void>((resolve) => {
     const runner = mocha.run(() => resolve());
-    runner.on('test', () => {
+    runner.on('test', (t) => {
+      o.onStart?.(registry.identityOf(t).id);
       cap.started = Date.now();
       cap.facts = {};
       cap.attachments = [];

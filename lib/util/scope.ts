@@ -7,6 +7,12 @@ type Cleanup = () => void | Promise<void>;
 
 const openScopes = new Set<Scope>();
 let signalsHooked = false;
+let interruptedBy: 'SIGINT' | 'SIGTERM' | null = null;
+
+/** The signal that interrupted this process, once one did: whatever fails after it was stopped by it, not broken. */
+export function interruption(): 'SIGINT' | 'SIGTERM' | null {
+  return interruptedBy;
+}
 
 export class Scope {
   private readonly cleanups: Array<{ name: string; fn: Cleanup }> = [];
@@ -63,6 +69,7 @@ function hookSignals(): void {
     process.on(sig, () => {
       if (cleaning) process.exit(sig === 'SIGINT' ? 130 : 143);
       cleaning = true;
+      interruptedBy = sig;
       process.stderr.write(`\neve-qual: ${sig}, cleaning up (again to force)...\n`);
       void closeAllScopes().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
     });
