@@ -199,7 +199,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;border-bottom:1px solid var(--line);padding-bottom:4px;margin-top:32px}
 h3{font-size:16px;margin:20px 0 8px}h4{font-size:14px;margin:16px 0 6px}
 .meta,.note{color:#59636e}
-.facts{margin:2px 0;padding-left:16px;font:12px/1.35 ui-monospace,monospace;color:#1f2328}.note{font-size:13px}
+.facts{margin:2px 0;padding-left:16px;font:12px/1.35 ui-monospace,monospace;color:#1f2328;overflow-wrap:anywhere}.note{font-size:13px}
 small{color:#59636e}
 table{border-collapse:collapse;margin:4px 0 8px}
 th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}

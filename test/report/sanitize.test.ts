@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { cdata, cleanText, headAt, sanitizeExcerpt, sanitizeLine, tailAt } from '../../lib/report/sanitize.ts';
-import { fixtureConsoleLines } from './sample-results.ts';
+import { goldenConsoleLines } from '../golden/golden.ts';
 
 describe('report: console text sanitizer', () => {
   it('removes ANSI/VT100 sequences of a real GRUB and EVE console, keeping the words', () => {
-    const raw = fixtureConsoleLines().join('\n');
+    const raw = goldenConsoleLines('amd64-level2').join('\n');
     expect(raw).to.include('\x1b[');
     const clean = cleanText(raw);
     expect(clean).to.not.match(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from './sample-results.ts';
+import { repoRoot } from '../helpers/fixture-release.ts';
 
 /** The copy in the repository (so tests never depend on ../shared) and the shared original, when it is there. */
 export const junitXsd = path.join(repoRoot, 'schemas', 'junit-10.xsd');
