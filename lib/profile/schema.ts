@@ -175,7 +175,8 @@ const ethernetSchema = z.strictObject({
   duplex: z.enum(['full', 'half']).optional(),
   /** Traffic through the port to its peer (eve-qual's own on the runner when no peer is declared) at least this fast. */
   minThroughputMbps: z.number().positive().optional(),
-  /** Virtual boxes: the NIC model QEMU emulates. */
+  /** The NIC model (QEMU's names; a virtual box is built with it), proven by the driver bound to the port:
+   * virtio_net, e1000, e1000e. */
   model: z.enum(['virtio-net-pci', 'e1000', 'e1000e']).optional(),
 });
 
