@@ -5,6 +5,10 @@
 //            VM's serial port, which connects to it each time the VM starts (a cable that is always plugged in);
 //   media    a USB stick as a file: STATE/stick.raw, seen by the box only while STATE/stick.attached exists (a mux);
 //   SSH      a forwarded loopback port to the VM's port 22.
+// Its hardware (BenchHardware) is the bench's, not a profile's: a test rewires it between power cycles (a NIC pulled,
+// a cable unplugged, another stick, no TPM...) and boots the installed disk through a copy-on-write overlay (QEMU's
+// snapshot=on: a qcow2 overlay in $TMPDIR, dropped when the VM is powered off), so one install serves every case,
+// none sees another's writes, and the profile eve-qual reads stays the same.
 // The VM belongs to the test, not to eve-qual (real boxes outlive runs): LabBench.stop() kills it.
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -12,15 +16,41 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { accelFor, findFirmware, qemuCommand, type QemuDisk } from '../../lib/box/qemu-machine.ts';
+import { accelFor, findFirmware, qemuCommand, type QemuDisk, type QemuNic } from '../../lib/box/qemu-machine.ts';
+import { QmpClient } from '../../lib/box/qmp.ts';
+import { unixSocketListening } from '../../lib/util/unix-socket.ts';
 import { freePort } from './net.ts';
 import { alive } from './procs.ts';
 import { repoRoot } from './fixture-release.ts';
+
+/** What is plugged into the bench's VM, one part at a time. eth0 (virtio, carrying SSH) is always there. */
+export interface BenchHardware {
+  /** A second port (e1000): cabled, present with its cable unplugged (link down from power-on), or not fitted. */
+  eth1: 'cabled' | 'unplugged' | 'absent';
+  /** A data stick on xhci root port 1 (the guest's 2-1 at USB 3 speed), or none. */
+  stick: { sizeMb: number; readOnly: boolean } | null;
+  /** A QEMU usb-kbd (0627:0001) on xhci root port 2. */
+  keyboard: boolean;
+  /** A second virtio disk (vdb) of this many MiB, or none. */
+  dataDiskMb: number | null;
+  /** swtpm and a TPM 2.0 (tpm-tis) in the VM; the TPM's state stays with the bench (the install's keys live in it). */
+  tpm: boolean;
+  /** The CPU's virtualization extensions (vmx/svm) offered to the guest. */
+  vtx: boolean;
+  /** An i6300esb watchdog: resetting the box when it fires, or doing nothing (-action watchdog=none); null: none fitted. */
+  watchdog: 'resets' | 'does-nothing' | null;
+}
+
+/** The bench of the first real-box tests: one NIC and nothing else. */
+export const BARE_BENCH: BenchHardware = { eth1: 'absent', stick: null, keyboard: false, dataDiskMb: null, tpm: false, vtx: true, watchdog: null };
 
 interface BenchConfig {
   consoleSocket: string;
   sshPort: number;
   memoryMb: number;
+  hardware: BenchHardware;
+  /** The VM boots the install target through a throwaway overlay: the target itself is never written. */
+  overlay: boolean;
 }
 
 const cfgFile = (state: string) => path.join(state, 'box.json');
@@ -44,14 +74,52 @@ async function until(what: string, ok: () => boolean, ms: number): Promise<void>
   }
 }
 
-async function powerOn(state: string): Promise<void> {
-  if (pidOf(state)) return;
-  const cfg = JSON.parse(fs.readFileSync(cfgFile(state), 'utf8')) as BenchConfig;
+/** A sparse image of `sizeMb` MiB in the bench's folder, made once per size. */
+function sparseImage(state: string, name: string, sizeMb: number): string {
+  const file = path.join(state, `${name}-${sizeMb}m.raw`);
+  if (!fs.existsSync(file)) {
+    const fd = fs.openSync(file, 'w');
+    fs.ftruncateSync(fd, sizeMb * 1024 * 1024);
+    fs.closeSync(fd);
+  }
+  return file;
+}
+
+function disksOf(state: string, cfg: BenchConfig): QemuDisk[] {
+  const hw = cfg.hardware;
+  const disks: QemuDisk[] = [{ id: 'target', file: path.join(state, 'target.raw'), bus: 'virtio', serial: 'target', bootIndex: 1 }];
+  if (hw.dataDiskMb !== null) disks.push({ id: 'data', file: sparseImage(state, 'data', hw.dataDiskMb), bus: 'virtio', serial: 'data' });
+  if (hw.stick) disks.push({ id: 'stick0', file: sparseImage(state, 'stick0', hw.stick.sizeMb), bus: 'usb', usbPort: 1, serial: 'STICK0', readonly: hw.stick.readOnly });
+  if (fs.existsSync(path.join(state, 'stick.attached'))) disks.push({ id: 'stick', file: path.join(state, 'stick.raw'), bus: 'usb', usbPort: 4, serial: 'STICK', bootIndex: 0 });
+  return disks;
+}
+
+/** swtpm for the VM, detached like QEMU; it ends when QEMU lets go of it (--terminate). */
+async function startSwtpm(state: string): Promise<string> {
+  const dir = path.join(state, 'tpm');
+  fs.mkdirSync(dir, { recursive: true });
+  const sock = path.join(state, 'swtpm.sock');
+  fs.rmSync(sock, { force: true });
+  const log = fs.openSync(path.join(state, 'swtpm.log'), 'a');
+  const child = spawn('swtpm', ['socket', '--tpm2', '--tpmstate', `dir=${dir}`, '--ctrl', `type=unixio,path=${sock}`, '--terminate'], { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+  await until(`swtpm did not listen on ${sock}`, () => unixSocketListening(sock), 10_000);
+  return sock;
+}
+
+function machineArgs(state: string, cfg: BenchConfig, tpmSocket: string | undefined): { file: string; args: string[] } {
+  const hw = cfg.hardware;
   const fw = findFirmware('amd64')!;
   const vars = path.join(state, 'vars.fd');
   if (!fs.existsSync(vars)) fs.copyFileSync(fw.vars, vars);
-  const disks: QemuDisk[] = [{ id: 'target', file: path.join(state, 'target.raw'), bus: 'virtio', serial: 'target', bootIndex: 1 }];
-  if (fs.existsSync(path.join(state, 'stick.attached'))) disks.unshift({ id: 'stick', file: path.join(state, 'stick.raw'), bus: 'usb', serial: 'STICK', bootIndex: 0 });
+  const disks = disksOf(state, cfg);
+  const nics: QemuNic[] = [{ id: 'net0', model: 'virtio-net-pci', forwards: [{ hostPort: cfg.sshPort, guestPort: 22 }] }];
+  if (hw.eth1 !== 'absent') nics.push({ id: 'net1', model: 'e1000' });
+  const extra: string[] = [];
+  if (hw.keyboard) {
+    if (!disks.some((d) => d.bus === 'usb')) extra.push('-device', 'qemu-xhci,id=xhci');
+    extra.push('-device', 'usb-kbd,bus=xhci.0,port=2');
+  }
   const { file, args } = qemuCommand({
     arch: 'amd64',
     memoryMb: cfg.memoryMb,
@@ -59,17 +127,44 @@ async function powerOn(state: string): Promise<void> {
     accel: accelFor('amd64'),
     firmware: { code: fw.code, vars },
     disks,
-    nics: [{ id: 'net0', model: 'virtio-net-pci', forwards: [{ hostPort: cfg.sshPort, guestPort: 22 }] }],
+    nics,
+    ...(hw.watchdog ? { watchdog: { model: 'i6300esb' as const, action: hw.watchdog === 'resets' ? ('reset' as const) : ('none' as const) } } : {}),
+    ...(tpmSocket ? { tpmSocket } : {}),
     consoleSocket: cfg.consoleSocket,
     qmpSocket: path.join(state, 'qmp.sock'),
+    extraArgs: extra,
   });
-  // A box runs when powered: no paused start (-S is for eve-qual's own QMP-driven boxes).
-  const argv = [...args.filter((a) => a !== '-S'), '-pidfile', pidFile(state)];
+  // Under TCG QEMU's max CPU offers svm (not vmx); KVM's host CPU what the host has: a CPU without either is one
+  // whose firmware turned VT-x/AMD-V off.
+  const cpu = args.indexOf('-cpu') + 1;
+  if (!hw.vtx) args[cpu] += ',-vmx,-svm';
+  if (cfg.overlay) {
+    const target = args.findIndex((a) => a.startsWith('if=none,id=target,'));
+    args[target] += ',snapshot=on';
+  }
+  return { file, args };
+}
+
+async function powerOn(state: string): Promise<void> {
+  if (pidOf(state)) return;
+  const cfg = JSON.parse(fs.readFileSync(cfgFile(state), 'utf8')) as BenchConfig;
+  const tpmSocket = cfg.hardware.tpm ? await startSwtpm(state) : undefined;
+  const { file, args } = machineArgs(state, cfg, tpmSocket);
+  // Started paused (-S) so a cable can be unplugged before the first instruction; then it runs, as a box does.
+  const argv = [...args, '-pidfile', pidFile(state)];
   fs.rmSync(pidFile(state), { force: true });
   const log = fs.openSync(path.join(state, 'qemu.log'), 'a');
   const child = spawn(file, argv, { detached: true, stdio: ['ignore', log, log] });
   child.unref();
   await until('QEMU did not write its pid file', () => pidOf(state) !== undefined, 20_000);
+  const qmp = new QmpClient(path.join(state, 'qmp.sock'));
+  await qmp.connect(20_000);
+  try {
+    if (cfg.hardware.eth1 === 'unplugged') await qmp.execute('set_link', { name: 'net1', up: false });
+    await qmp.execute('cont');
+  } finally {
+    qmp.close();
+  }
 }
 
 async function powerOff(state: string): Promise<void> {
@@ -86,6 +181,13 @@ export interface LabBench {
   /** argv of the power command for an action, for the profile. */
   powerCommand(action: 'on' | 'off' | 'status'): string[];
   stickAttached(): boolean;
+  /**
+   * The hardware the VM gets at its next power-on (the box must be off: a bench is rewired unplugged), booting the
+   * install target as it is (installing onto it) or through an overlay (every boot after the install).
+   */
+  rewire(hardware: BenchHardware, opts?: { overlay?: boolean }): void;
+  /** The power command run as the profile runs it. */
+  power(action: 'on' | 'off'): Promise<void>;
   /** Resolve when the box's serial line prints `re` from now on (the bench's own view of the cable). */
   waitForOutput(re: RegExp, ms: number): Promise<void>;
   stop(): Promise<void>;
@@ -110,15 +212,18 @@ function outputOf(seen: EventEmitter<{ data: [Buffer] }>, re: RegExp, ms: number
 }
 
 /** Set up a bench in `state` (an empty folder): the target disk, the terminal server, the power script's config. */
-export async function startLabBench(state: string, opts: { diskMb?: number; memoryMb?: number } = {}): Promise<LabBench> {
+export async function startLabBench(state: string, opts: { diskMb?: number; memoryMb?: number; hardware?: BenchHardware } = {}): Promise<LabBench> {
   fs.mkdirSync(state, { recursive: true });
-  const fd = fs.openSync(path.join(state, 'target.raw'), 'w');
+  const target = path.join(state, 'target.raw');
+  const fd = fs.openSync(target, 'w');
   fs.ftruncateSync(fd, (opts.diskMb ?? 2048) * 1024 * 1024);
   fs.closeSync(fd);
   const consoleSocket = path.join(state, 'serial.sock');
   const consolePort = await freePort();
   const sshPort = await freePort();
-  fs.writeFileSync(cfgFile(state), JSON.stringify({ consoleSocket, sshPort, memoryMb: opts.memoryMb ?? 1024 } satisfies BenchConfig));
+  const base = { consoleSocket, sshPort, memoryMb: opts.memoryMb ?? 1024 };
+  const configure = (hardware: BenchHardware, overlay: boolean) => fs.writeFileSync(cfgFile(state), JSON.stringify({ ...base, hardware, overlay } satisfies BenchConfig));
+  configure(opts.hardware ?? BARE_BENCH, false);
 
   // The terminal server: the newest client and the box's serial line, bridged; bytes nobody listens to are lost,
   // as on a real UART.
@@ -156,6 +261,11 @@ export async function startLabBench(state: string, opts: { diskMb?: number; memo
     sshPort,
     powerCommand: (action) => [tsx, self, action, state],
     stickAttached: () => fs.existsSync(path.join(state, 'stick.attached')),
+    rewire(hardware, o = {}) {
+      if (pidOf(state)) throw new Error(`lab box: rewiring ${state} while it runs`);
+      configure(hardware, o.overlay ?? false);
+    },
+    power: (action) => (action === 'on' ? powerOn(state) : powerOff(state)),
     waitForOutput: (re, ms) => outputOf(seen, re, ms),
     async stop() {
       await powerOff(state);
