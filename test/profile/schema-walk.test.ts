@@ -42,7 +42,7 @@ hardware:
   tpm: { version: '2.0' }
   virtualization: { cpu: true, iommu: true }
   storage:
-    - { name: disk0, device: vda, sizeGb: 2, minReadMBps: 1, minWriteMBps: 1, bus: virtio }
+    - { name: disk0, device: vda, sizeGb: 2, minReadMBps: 1, minWriteMBps: 1, bus: virtio, smart: true }
 `;
 
 function fullProfile() {
