@@ -98,7 +98,7 @@ export async function sendThrough(ctx: SuiteContext, iface: string, host: string
   const token = `${iface}-${randomBytes(6).toString('hex')}`;
   const cmd =
     `{ printf 'EVEQUAL %s %s\\n' ${q(token)} ${TRANSFER_BYTES}; head -c ${TRANSFER_BYTES} /dev/zero; } | ` +
-    `socat -t ${Math.ceil(timeoutMs / 1000)} - TCP:${host}:${peer.port},so-bindtodevice=${iface},connect-timeout=15 2>&1`;
+    `socat -t ${Math.ceil(timeoutMs / 1000)} - ${q(`TCP:${host}:${peer.port},so-bindtodevice=${iface},connect-timeout=15`)} 2>&1`;
   const sender = await read(ctx, cmd, timeoutMs + 30_000);
   // socat returns once the peer closed, which it does after the last byte: the record is there or never will be.
   const received = await peer.transfer(token, 5000).catch(() => null);

@@ -170,7 +170,7 @@ const ethernetSchema = z.strictObject({
   dhcp: z.boolean().default(true),
   /** The runner's address as the box reaches it through this port: eve-qual's traffic peer listens on the runner
    * and the suite sends a transfer there out of this port. Virtual boxes: 10.0.2.2 (QEMU's user net) when absent. */
-  peer: z.string().optional(),
+  peer: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be an IPv4 address or a host name of the runner').optional(),
   speedMbps: z.number().int().positive().optional(),
   duplex: z.enum(['full', 'half']).optional(),
   /** Traffic through the port to its peer (eve-qual's own on the runner when no peer is declared) at least this fast. */

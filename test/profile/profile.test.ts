@@ -66,7 +66,7 @@ describe('profile validation', () => {
   });
 
   it('reports every problem at once, in file order', () => {
-    const text = BASE.replace('arch: amd64', 'arch: x86').replace('memoryMb: 1024', 'memoryMb: plenty').replace('    - { name: eth1, model: e1000, cabled: true, dhcp: true }', '    - { name: lan1, model: e1000, cabled: maybe }');
+    const text = BASE.replace('arch: amd64', 'arch: x86').replace('memoryMb: 1024', 'memoryMb: plenty').replace('    - { name: eth1, model: e1000, cabled: true, dhcp: true, speedMbps: 1000, duplex: full }', '    - { name: lan1, model: e1000, cabled: maybe }');
     const p = problems(text);
     expect(p.map((l) => l.split(': ')[1])).to.deep.equal(['box.arch', 'hardware.ethernet[1].name', 'hardware.ethernet[1].cabled', 'virtual.memoryMb']);
   });
