@@ -17,6 +17,7 @@ async function enumerates(ctx: SuiteContext, u: UsbDeclaration, claimed: Set<str
   const view = await readUsbView(ctx);
   ctx.fact('declared', declared(u));
   ctx.fact('usb-devices', view.devices.map(describeDevice));
+  ctx.fact('eve-disks', view.systemDisks.map((s) => `${s.why}: ${s.sysPath}`));
   const m = matchDeclared(view, u, claimed);
   if (m.excluded.length) ctx.fact('excluded', m.excluded);
   expect(m.device, `${u.name}: ${m.why}`).to.not.equal(undefined);

@@ -184,6 +184,10 @@ describe('usb suite on the virtual box (EVE behaviours)', function () {
     const facts = (id: string) => result(out, id).facts as Record<string, unknown>;
     // The hub declaration saw the root hubs and refused them.
     expect(JSON.stringify(facts('usb/hub0/enumerates')), 'root hubs named as excluded').to.match(/usb1[^"]*root hub/);
+    // The disks EVE runs from were found (the install disk, /persist's) and are not on USB.
+    const eveDisks = (facts('usb/small/enumerates')['eve-disks'] as string[]).join('\n');
+    expect(eveDisks).to.match(/^install\.disk: \/sys\/devices\/pci[^\n]*\/block\/vda$/m);
+    expect(eveDisks).to.match(/^mounted-on-\/persist: \/sys\/devices\/pci[^\n]*\/block\/vda$/m);
     // The stick in another port is named where it is.
     expect(result(out, 'usb/moved/enumerates').message).to.contain('2-3');
     const size = facts('usb/small/size');
