@@ -159,4 +159,19 @@ describe('ethernet suite on the virtual box (EVE behaviours)', function () {
     expect(t2.received).to.include({ bytes: MIB4, complete: true });
     expect((t2['keth2.tx_bytes'] as { grew: number }).grew).to.be.at.least(MIB4);
   });
+
+  it('fails the model check of ports whose NIC is not the declared one (the kernel names NICs in driver probe order)', async () => {
+    // declared eth1 e1000e, eth2 e1000: the VM gets the NICs in that order, but e1000 probes first and takes eth1
+    const profile = profileVariant('qemu-amd64.yaml', 'eth-swapped', [
+      [/    - \{ name: eth1, [^\n]*\n/, '    - { name: eth1, model: e1000e, cabled: true, dhcp: true }\n    - { name: eth2, model: e1000, cabled: true, dhcp: true }\n'],
+    ]);
+    const out = path.join(tmp, 'swapped');
+    const r = await eveQual(['run', '--profile', profile, '--release', release, '--capability', 'ethernet', '--out', out]);
+    const res = results(out);
+    const failed = ethernetTests(res).filter((t) => t.outcome !== 'pass').map((t) => `${t.id} ${t.outcome}`);
+    expect(failed.sort(), r.all).to.deep.equal(['ethernet/eth1/model fail', 'ethernet/eth2/model fail']);
+    expect(byId(res, 'ethernet/eth1/model').facts!['keth1.driver']).to.equal('e1000');
+    expect(byId(res, 'ethernet/eth2/model').facts!['keth2.driver']).to.equal('e1000e');
+    expect(r.exitCode, r.all).to.equal(1);
+  });
 });
