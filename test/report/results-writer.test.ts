@@ -8,13 +8,14 @@ import { ConfigError } from '../../lib/errors.ts';
 import { readRun, readRuns } from '../../lib/report/read-run.ts';
 import { ResultsBug, ResultsWriter, toStepResult, type RunHeader } from '../../lib/report/results-writer.ts';
 import type { TestResult } from '../../lib/report/results.ts';
-import { sampleRun, writeRunDir } from './sample-results.ts';
+import { RESULTS_SCHEMA_VERSION } from '../../lib/report/results.ts';
+import { derive, goldenRun, writeGoldenRunDir } from '../golden/golden.ts';
 import { xmllint } from './xmllint.ts';
 
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'writer-child.ts');
 
 function header(): RunHeader {
-  const { schemaVersion: _v, status: _s, steps: _st, tests: _t, end: _e, ...h } = sampleRun();
+  const { schemaVersion: _v, status: _s, steps: _st, tests: _t, end: _e, ...h } = goldenRun('amd64-level2');
   return h;
 }
 
@@ -51,7 +52,7 @@ describe('report: ResultsWriter and readRun', function () {
     expect(run.status).to.equal('running');
     expect(run.tests).to.have.length(0);
     expect((await xmllint(path.join(tmp, 'junit.xml'))).ok).to.equal(true);
-    const tests = sampleRun().tests;
+    const tests = goldenRun('amd64-level2').tests;
     w.addStep(toStepResult({ name: 'prepare installer media', start: new Date('2026-11-24T21:17:08.124Z'), durationMs: 54, outcome: 'ok' }));
     w.addTest(tests[0]!);
     w.addTest(tests[1]!);
@@ -77,7 +78,7 @@ describe('report: ResultsWriter and readRun', function () {
   it('refuses what does not fit the schema (a bug), leaving the files as they were', () => {
     const w = new ResultsWriter(tmp, header());
     const before = fs.readFileSync(path.join(tmp, 'results.json'), 'utf8');
-    const bad = { ...sampleRun().tests[0]!, outcome: 'passed' } as unknown as TestResult;
+    const bad = { ...goldenRun('amd64-level2').tests[0]!, outcome: 'passed' } as unknown as TestResult;
     expect(() => w.addTest(bad)).to.throw(ResultsBug, /outcome/);
     expect(() => w.addAttachment({ name: 'x', path: '../../etc/passwd' })).to.throw(ResultsBug, /relative to the run directory/);
     expect(fs.readFileSync(path.join(tmp, 'results.json'), 'utf8')).to.equal(before);
@@ -89,11 +90,11 @@ describe('report: ResultsWriter and readRun', function () {
     expect(r.out.trim().split('\n').pop()).to.equal('recorded 7');
     const run = readRun(tmp).results;
     expect(run.status).to.equal('running');
-    expect(run.tests.map((t) => t.name)).to.deep.equal(Array.from({ length: 7 }, (_, i) => `check ${i + 1}`));
+    expect(run.tests.map((t) => t.name)).to.deep.equal(goldenRun('amd64-level2').tests.slice(0, 7).map((t) => t.name));
     const lint = await xmllint(path.join(tmp, 'junit.xml'));
     expect(lint.ok, lint.output).to.equal(true);
     const junit = fs.readFileSync(path.join(tmp, 'junit.xml'), 'utf8');
-    expect(junit).to.include('name="check 7"');
+    expect(junit).to.include(`name="${goldenRun('amd64-level2').tests[6]!.name}"`);
     expect(junit).to.match(/name="the run completes"[\s\S]*has not finished/);
     expect(tmpFiles(tmp)).to.deep.equal([]);
   });
@@ -155,18 +156,18 @@ describe('report: ResultsWriter and readRun', function () {
     });
 
     it('a schema problem names the field; a newer schema says to update', () => {
-      const r = sampleRun() as unknown as { tests: Array<Record<string, unknown>>; box: Record<string, unknown> };
+      const r = goldenRun('amd64-level2') as unknown as { tests: Array<Record<string, unknown>>; box: Record<string, unknown> };
       r.tests[2]!.outcome = 'passed';
       delete r.box.sample;
       fs.writeFileSync(path.join(tmp, 'results.json'), JSON.stringify(r));
       expectConfig(() => readRun(tmp), /results\.json: box\.sample: .*\n.*results\.json: tests\[2\]\.outcome: /);
-      fs.writeFileSync(path.join(tmp, 'results.json'), JSON.stringify({ ...sampleRun(), schemaVersion: 9 }));
-      expectConfig(() => readRun(tmp), /schema version 9 is newer than this eve-qual reads \(1\): update eve-qual/);
+      fs.writeFileSync(path.join(tmp, 'results.json'), JSON.stringify({ ...goldenRun('amd64-level2'), schemaVersion: 9 }));
+      expectConfig(() => readRun(tmp), new RegExp(`schema version 9 is newer than this eve-qual reads \\(${RESULTS_SCHEMA_VERSION}\\): update eve-qual`));
     });
 
     it('readRuns takes run directories, results.json files, and directories of runs, each once', () => {
-      const a = writeRunDir(path.join(tmp, 'runs', 'a'), sampleRun({ sample: 'A' }));
-      writeRunDir(path.join(tmp, 'runs', 'b'), sampleRun({ sample: 'B' }));
+      const a = writeGoldenRunDir(path.join(tmp, 'runs', 'a'), derive(goldenRun('amd64-level2'), { sample: 'A' }), 'amd64-level2');
+      writeGoldenRunDir(path.join(tmp, 'runs', 'b'), derive(goldenRun('amd64-defects'), { sample: 'B' }), 'amd64-defects');
       fs.mkdirSync(path.join(tmp, 'runs', 'not-a-run'));
       const runs = readRuns([path.join(tmp, 'runs'), a, path.join(a, 'results.json')]);
       expect(runs.map((r) => r.results.box.sample)).to.deep.equal(['A', 'B']);
