@@ -2,7 +2,8 @@
 // pass needs the box to have rebooted (its boot id changed), the reset to come no sooner than the timer's timeout
 // (sooner is something else rebooting the box) and within the timeout plus the declared margin, and no kernel panic
 // or oops on the console before it (a panic followed by a reboot is a failure, with the excerpt): the console's fail
-// patterns are on for the whole wait. EVE's evidence, /persist/hw_watchdog_bootstatus (pkg/watchdog/init.sh writes
+// patterns are on for the whole wait; where the driver reports resets by its timer (WDIOF_CARDRESET), it must have
+// latched one. EVE's evidence, /persist/hw_watchdog_bootstatus (pkg/watchdog/init.sh writes
 // it at every start from the driver's boot status: CARDRESET after a watchdog reset where the driver reports one;
 // empty on i6300esb and iTCO), is read and recorded. On EVE the daemon /usr/sbin/watchdog -F holds the device: it is
 // frozen with `kill -STOP $(pidof watchdog)` (EVE's docs say `pkill -SUSP watchdog`, which the debug container's
@@ -35,6 +36,7 @@ const STATE = [
   "echo uptime=$(cut -d' ' -f1 /proc/uptime)",
   'echo timeout=$(cat /sys/class/watchdog/watchdog0/timeout 2>/dev/null)',
   'echo sys_bootstatus=$(cat /sys/class/watchdog/watchdog0/bootstatus 2>/dev/null)',
+  'echo sys_options=$(cat /sys/class/watchdog/watchdog0/options 2>/dev/null)',
   'if [ -f /persist/hw_watchdog_bootstatus ]; then echo "hw_watchdog_bootstatus=$(tr \'\\n\' \' \' </persist/hw_watchdog_bootstatus)"; else echo hw_watchdog_bootstatus=absent; fi',
 ].join('; ');
 
@@ -88,6 +90,20 @@ export async function awaitReset(ctx: SuiteContext, wd: WatchdogDecl, limitS: nu
   }
 }
 
+/** WDIOF_CARDRESET: the flag a driver latches in its boot status when its timer reset the board. */
+const WDIOF_CARDRESET = 0x20;
+
+/**
+ * What the driver says of the last reset, from sysfs `options` (hex) and `bootstatus` after it: a driver that
+ * supports WDIOF_CARDRESET latched it (`latched`) or did not (`not-latched`: the reboot was not its timer's, and
+ * EVE's nodeagent would not call it BootReasonHWWatchdog either); most (i6300esb, iTCO) do not report it at all.
+ */
+export function cardReset(options: string | undefined, bootstatus: string | undefined): 'latched' | 'not-latched' | 'not-reported' {
+  const opts = Number(options);
+  if (!options || !Number.isInteger(opts) || (opts & WDIOF_CARDRESET) === 0) return 'not-reported';
+  return (Number(bootstatus) & WDIOF_CARDRESET) !== 0 ? 'latched' : 'not-latched';
+}
+
 /** The reset window: no sooner than the timer's timeout, no later than the timeout plus the declared margin. */
 function windowOf(before: Record<string, string>, wd: WatchdogDecl): { timerS: number; earliestS: number; latestS: number } {
   const timerS = Number(before.timeout) > 0 ? Number(before.timeout) : wd.timeoutSeconds;
@@ -116,6 +132,11 @@ export async function resetsTheBox(ctx: SuiteContext, wd: WatchdogDecl): Promise
   ctx.fact('booted-after-s', bootedS);
   ctx.fact('hw_watchdog_bootstatus', after.hw_watchdog_bootstatus === 'absent' ? null : after.hw_watchdog_bootstatus);
   expect(after.boot_id, `the boot id did not change (${after.boot_id}): the box did not reboot`).to.not.equal(before.boot_id);
+  const card = cardReset(after.sys_options, after.sys_bootstatus);
+  ctx.fact('card-reset', card);
+  if (card === 'not-latched') {
+    throw new BoxError(`the box rebooted, but its watchdog driver, which reports resets by its timer (WDIOF_CARDRESET in options ${after.sys_options}), latched none (boot status ${after.sys_bootstatus}): something else reset it`);
+  }
   const soonest = Math.min(resetS, bootedS);
   if (soonest < earliestS) {
     throw new BoxError(

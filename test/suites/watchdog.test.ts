@@ -15,7 +15,7 @@ import { ConsoleShell } from '../../lib/shell/console-shell.ts';
 import type { RunResult, Shell } from '../../lib/shell/shell.ts';
 import { runSuites } from '../../lib/suite-runtime/run-suites.ts';
 import { watchdogSuite } from '../../suites/watchdog.ts';
-import type { WatchdogDecl } from '../../suites/watchdog-reset.ts';
+import { cardReset, type WatchdogDecl } from '../../suites/watchdog-reset.ts';
 import { fixtureRelease, repoRoot } from '../helpers/fixture-release.ts';
 
 
@@ -95,8 +95,10 @@ describe('watchdog suite on the virtual box (EVE watchdog service of the fixture
     expect(f['window-s']).to.deep.equal({ earliest: 57, latest: 150, marginDeclared: 90 });
     expect(f['reset-after-s']).to.be.within(57, 150);
     expect(f['booted-after-s']).to.be.at.least((f['reset-after-s'] as number) - 2);
-    // EVE's boot status after the reset: empty on i6300esb (no CARDRESET option)
+    // EVE's boot status after the reset: empty on i6300esb (no CARDRESET option), which attributes by timing alone
     expect(f).to.have.property('hw_watchdog_bootstatus', '');
+    expect((f.after as Record<string, string>).sys_options).to.equal('0x8180');
+    expect(f['card-reset']).to.equal('not-reported');
     const driver = run['watchdog/driver']!;
     expect(driver.outcome, driver.message).to.equal('pass');
     // i6300esb registers its timer with no parent device: it is known by its identity
@@ -138,5 +140,16 @@ describe('watchdog suite on the virtual box (EVE watchdog service of the fixture
     expect(t.message).to.match(/Kernel panic - not syncing/);
     expect(t.consoleExcerpt ?? '').to.match(/Kernel panic - not syncing/);
     await backToShell();
+  });
+});
+
+describe("watchdog reset attribution by the driver's boot status (sysfs options and bootstatus as the kernel prints them)", () => {
+  it('a driver that reports card resets must have latched one; one that does not (i6300esb 0x8180, iTCO) is judged by timing alone', () => {
+    // imx2-style options with WDIOF_CARDRESET (0x20): latched after a watchdog reset, not after another reboot
+    expect(cardReset('0x81a0', '32')).to.equal('latched');
+    expect(cardReset('0x81a0', '0')).to.equal('not-latched');
+    expect(cardReset('0x8180', '32')).to.equal('not-reported');
+    expect(cardReset('', '')).to.equal('not-reported');
+    expect(cardReset(undefined, undefined)).to.equal('not-reported');
   });
 });
