@@ -33,6 +33,12 @@ function byItem(judged: Judged[]): Map<string, Judged[]> {
   return out;
 }
 
+/** An item's failing checks in words, the first two of them (the rest counted): enough to act on, short to read. */
+function firstProblems(xs: Judged[]): string {
+  const texts = xs.filter((x) => x.v.kind === 'problem').map((x) => plainWhy(x.t));
+  return texts.length > 2 ? `${texts.slice(0, 2).join('; ')}; and ${texts.length - 2} more` : texts.join('; ');
+}
+
 /** An item works when none of its checks is a problem and at least one passed (or is waived). */
 function works(xs: Judged[]): boolean {
   return xs.every((x) => x.v.kind !== 'problem') && xs.some((x) => x.v.kind === 'ok' || x.v.kind === 'waived');
@@ -119,7 +125,7 @@ class GroupJudge {
     if (working) return working[1].forEach((x) => this.record(x.v));
     for (const [, xs] of items) for (const x of xs) if (x.v.kind === 'problem' && x.v.expired) this.expired.set(x.v.expired.what, x.v.expired);
     if (!items.length) return this.missing(cap, `${cap}: needs one ${what} working, and no declared item was checked${rule.with ? ` by "${rule.with}"` : ''}`);
-    const lines = items.map(([item, xs]) => `${item || cap} ${xs.filter((x) => x.v.kind === 'problem').map((x) => plainWhy(x.t)).join('; ')}`);
+    const lines = items.map(([item, xs]) => `${item || cap} ${firstProblems(xs)}`);
     this.problems.add(`${cap}: needs one ${what} working: ${lines.join('; ')}`);
   }
 
@@ -132,7 +138,11 @@ class GroupJudge {
     }
     for (const [cap, items] of Object.entries(declared) as Array<[Capability, string[]]>) {
       if (cap === 'inventory') continue;
-      this.all(cap);
+      const tests = this.byCap.get(cap) ?? [];
+      // Checks skipped as not declared under a profile that declares the capability: said once, per item or for it.
+      if (tests.length && tests.every((t) => this.judgeTest(t).kind === 'neutral')) {
+        if (!items.length) this.missing(cap, `${cap}: declared, but its checks were skipped as not declared`);
+      } else this.all(cap);
       for (const item of items) {
         const tests = (this.byCap.get(cap) ?? []).filter((t) => t.item === item);
         if (!tests.length) this.missing(cap, `${cap}/${item}: declared but not checked`, item);
