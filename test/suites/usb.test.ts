@@ -127,12 +127,14 @@ describe('usb suite on the virtual box (EVE behaviours)', function () {
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   afterEach(() => expect(runningProcesses(/^qemu-system/, tmp), 'a qemu process was left behind').to.deep.equal([]));
 
-  it("EVE loads usb_storage only while debug.enable.usb is true: with it false (CONFIG's GlobalConfig) the stick's storage check is an error naming that setting, not a hardware fail", async () => {
+  it("EVE loads usb_storage only while debug.enable.usb is true: with it false (CONFIG's GlobalConfig) the stick's size and storage checks are an error naming that setting, not a hardware fail; a declared speed the stick does not run at fails the speed check alone", async () => {
     const globalJson = JSON.stringify({ GlobalSettings: { 'debug.enable.usb': { Key: 'debug.enable.usb', ItemType: 2, BoolValue: false } }, AgentSettings: {} }, null, 2);
     const rel = await releaseWithConfig(release, path.join(tmp, 'usb-off'), { 'GlobalConfig/global.json': globalJson });
     const out = path.join(tmp, 'usb-off-run');
-    const r = await eveQual(['run', '--profile', 'hardware-profiles/qemu-amd64.yaml', '--release', rel, '--capability', 'usb', '--out', out]);
-    expect(r.exitCode, r.all).to.equal(3);
+    // The stick runs at USB 3's 5000 Mbps; this profile says 480 (USB 2).
+    const profile = profileVariant('qemu-amd64.yaml', 'usb-480', [['speedMbps: 5000', 'speedMbps: 480']]);
+    const r = await eveQual(['run', '--profile', profile, '--release', rel, '--capability', 'usb', '--out', out]);
+    expect(r.exitCode, r.all).to.equal(1);
     // EVE takes SSH keys from GlobalConfig's debug.enable.ssh when CONFIG holds global.json, ignoring authorized_keys
     // (zedagent loadGlobalConfigImpl): eve-qual put the run's key there too.
     expect(result(out, 'remote-shell/ssh-key').outcome, r.all).to.equal('pass');
@@ -143,6 +145,12 @@ describe('usb suite on the virtual box (EVE behaviours)', function () {
     expect(storage.message).to.contain('usb_storage');
     expect(storage.message).to.contain('debug.enable.usb');
     expect(JSON.stringify(storage.facts)).to.contain('/sys/module/usb_storage absent');
+    const size = result(out, 'usb/stick0/size');
+    expect([size.outcome, size.reason], size.message).to.deep.equal(['error', 'config']);
+    const speed = result(out, 'usb/stick0/speed');
+    expect(speed.outcome, speed.message).to.equal('fail');
+    expect(speed.message).to.contain('runs at 5000 Mbps (/sys/bus/usb/devices/2-1/speed), not the 480 Mbps declared');
+    expect(speed.facts).to.deep.equal({ 'declared-Mbps': 480, 'negotiated-Mbps': 5000 });
     // The fixture installer took the EFI boot entry step of EVE 16.13+ (it boots UEFI, so efivarfs mounts).
     const con = fs.readFileSync(path.join(out, 'console', 'qemu-amd64.log'), 'utf8');
     expect(con).to.match(/EVE-OS installation completed[^]*creating EFI boot entry for EVE-OS: \(X86_64\) \/dev\/vda EFI\\BOOT\\BOOTX64\.EFI[^]*NOTICE: Device will now power off/);
