@@ -1,13 +1,16 @@
 // `npm run golden [-- CASE...]`: record the golden runs (test/golden/cases.ts) from real `eve-qual run`s of the suites
 // on fresh fixture boxes, one after the other (each is a VM install plus the level-2 suites: minutes each under
-// TCG). A case is kept only when the run shows what the case says (every check passes; exactly the seeded defects
-// fail; Ctrl-C mid-suite marks it interrupted); otherwise this exits 1 naming why and leaves the old recording and the
-// run directory for a look. Kept: profile.yaml, results.json, steps.log, and the attachments the results name (the
-// console log without the kernel's boot chatter, inventory files cut to 8 KB): reports need them, tests no more.
+// TCG). A case is kept only when the run shows what the case says (every check passes and the verdict meets the
+// level asked; exactly the seeded defects fail; Ctrl-C mid-suite marks it interrupted); otherwise this exits 1 naming
+// why and leaves the old recording and the run directory for a look. Kept: profile.yaml, results.json, steps.log, and
+// the attachments the results name (the console log without the kernel's boot chatter, inventory files cut to 8 KB):
+// reports need them, tests no more. Nothing holding a private key is copied.
 import { execa } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadProgram } from '../lib/program/program.ts';
+import { computeVerdict } from '../lib/program/verdict.ts';
 import type { RunResults } from '../lib/report/results.ts';
 import { GOLDEN_CASES, goldenCase, goldenProfileText, goldenRoot, type GoldenCase } from '../test/golden/cases.ts';
 import { fixtureRelease, repoRoot } from '../test/helpers/fixture-release.ts';
@@ -55,6 +58,9 @@ function refusal(c: GoldenCase, exitCode: number | undefined, res: RunResults): 
   const list = (ts: typeof bad) => ts.map((t) => `${t.id} ${t.outcome}: ${(t.message ?? '').split('\n')[0]}`).join('\n  ');
   if (c.expect.kind === 'passes') {
     if (exitCode !== 0 || res.status !== 'finished' || bad.length) return `expected every check to pass (exit 0, finished), got exit ${exitCode}, ${res.status}:\n  ${list(bad)}`;
+    // A passing run of the level asked must meet that level in the program's own verdict.
+    const vendor = computeVerdict([res], { program: loadProgram() }).vendors[0]!;
+    if (res.level !== undefined && vendor.level < res.level) return `every check passed but the verdict gives level ${vendor.level}, not ${res.level}: ${vendor.next?.missing.map((m) => [m.line, ...m.details].join('; ')).join(' | ')}`;
     return null;
   }
   if (c.expect.kind === 'interrupted') {
