@@ -146,7 +146,13 @@ async function main(): Promise<number> {
   console.log(`golden: building the fixture release if stale, then recording ${cases.map((c) => c.name).join(', ')} one after the other`);
   const release = await fixtureRelease();
   const failed: string[] = [];
-  for (const c of cases) if (!(await record(c, release))) failed.push(c.name);
+  for (const c of cases) {
+    const ok = await record(c, release).catch((e: unknown) => {
+      console.error(`golden ${c.name}: NOT recorded: ${(e as Error).message}`);
+      return false;
+    });
+    if (!ok) failed.push(c.name);
+  }
   if (failed.length) console.error(`golden: NOT recorded: ${failed.join(', ')} (see above); the others were`);
   else console.log('golden: all recorded; check `git diff --stat test/golden` and commit test/golden');
   return failed.length ? 1 : 0;
