@@ -26,7 +26,7 @@ export async function writeTarget(ctx: SuiteContext, device: string): Promise<Wr
     if (DIRECT_FS.includes(persist.fstype)) return { kind: 'persist', fstype: persist.fstype, source: persist.source };
     return { kind: 'none', why: `/persist on /dev/${device} is ${persist.fstype}, whose O_DIRECT does not reach the disk: no direct write can be timed there, and the install disk is not written otherwise` };
   }
-  if (install.has(device)) return { kind: 'none', why: `/dev/${device} is EVE's install disk and /persist is not on it: eve-qual writes to the install disk only through /persist` };
+  if (install.has(device)) return { kind: 'none', why: `/dev/${device} is EVE's install disk and /persist is not a partition of it (ZFS, or on another disk): eve-qual writes to the install disk only through a /persist partition on it` };
   const used = mounts.filter((m) => m.disk === device);
   if (used.length) return { kind: 'none', why: `/dev/${device} holds mounted file systems (${used.map((m) => m.mountpoint).join(', ')}): not written` };
   const parts = await read(ctx, `ls -d /sys/block/${device}/${device}* 2>/dev/null; ls /sys/block/${device}/holders 2>/dev/null`);
