@@ -103,6 +103,17 @@ describe('storage suite (fake boxes)', function () {
     expect(r['storage/disk0/write-speed']!.outcome).to.equal('fail');
   });
 
+  it('EVE on ZFS (/persist a dataset, not a partition of the install disk): write speed is skipped naming why, the disk never written', async () => {
+    const b = box(eveBox(2048));
+    b.file('/proc/mounts', 'rootfs / rootfs rw 0 0\n/dev/vda4 /config vfat ro,relatime 0 0\npersist /persist zfs rw,xattr 0 0\n');
+    const r = await run(b, [{ name: 'disk0', device: 'vda' }]);
+    const wr = r['storage/disk0/write-speed']!;
+    expect(wr.outcome).to.equal('skip');
+    expect(wr.reason).to.equal('not-run');
+    expect(wr.message).to.match(/install disk and \/persist is not a partition of it \(ZFS/);
+    expect(b.commands.filter((c) => /of=\/dev\/vda|of=\/persist/.test(c))).to.deep.equal([]);
+  });
+
   it('a disk that is not the install disk and has no partitions is written in place with its own bytes, which are back afterwards', async () => {
     const b = box(eveBox(2048));
     const dev = '/sys/devices/pci0000:00/0000:00:05.0/nvme/nvme0';
