@@ -6,8 +6,9 @@
 //   ports are kethN (the link) under a bridge ethN (the address);
 //   the debug container, where SSH lands, has socat: the suite sends a bounded transfer bound to the port to
 //   eve-qual's traffic peer on the runner, which counts what arrived; the port's tx_bytes must grow by as much.
-// Two runs: the healthy profile (every check passes, with its facts), and one box seeded with a port per defect
-// (a static address, a pulled cable, a slower link than declared) where exactly those ports' checks fail.
+// Three runs: the healthy profile (every check passes, with its facts); one box seeded with a port per defect (a
+// static address, a slower link than declared, a port EVE runs no DHCP client on, a pulled cable) where exactly those
+// ports' checks fail; NICs in another order than declared (only the model checks fail).
 import { expect } from 'chai';
 import { execa } from 'execa';
 import fs from 'node:fs';
@@ -115,7 +116,7 @@ describe('ethernet suite on the virtual box (EVE behaviours)', function () {
     }
   });
 
-  it('fails exactly the checks of the seeded ports: a static address (not DHCP), a slower link than declared, a pulled cable', async () => {
+  it('fails exactly the checks of the seeded ports: a static address (not DHCP), a slower link than declared, no DHCP client (Dhcp none), a pulled cable', async () => {
     const dpc = {
       Version: 1,
       TimePriority: '2026-01-01T00:00:00Z',
@@ -123,7 +124,8 @@ describe('ethernet suite on the virtual box (EVE behaviours)', function () {
         { IfName: 'eth0', Phylabel: 'eth0', Logicallabel: 'eth0', IsMgmt: true, Dhcp: 4, Cost: 0 },
         { IfName: 'eth1', Phylabel: 'eth1', Logicallabel: 'eth1', IsMgmt: true, Dhcp: 1, AddrSubnet: '10.0.2.50/24', Gateway: '10.0.2.2', Cost: 0 },
         { IfName: 'eth2', Phylabel: 'eth2', Logicallabel: 'eth2', IsMgmt: true, Dhcp: 4, Cost: 0 },
-        { IfName: 'eth3', Phylabel: 'eth3', Logicallabel: 'eth3', IsMgmt: true, Dhcp: 4, Cost: 0 },
+        { IfName: 'eth3', Phylabel: 'eth3', Logicallabel: 'eth3', IsMgmt: true, Dhcp: 2, Cost: 0 },
+        { IfName: 'eth4', Phylabel: 'eth4', Logicallabel: 'eth4', IsMgmt: true, Dhcp: 4, Cost: 0 },
       ],
     };
     const rel = await releaseWithConfig(release, path.join(tmp, 'seeded-release'), { 'DevicePortConfig/override.json': JSON.stringify(dpc, null, 2) });
@@ -133,9 +135,10 @@ describe('ethernet suite on the virtual box (EVE behaviours)', function () {
         // the kernel names NICs in driver probe order (virtio_net, e1000, e1000e), so the models go in that order
         '    - { name: eth1, model: e1000, cabled: true, dhcp: true, speedMbps: 1000, duplex: full }\n' +
           '    - { name: eth2, model: e1000, cabled: true, dhcp: true, speedMbps: 100, duplex: full, minThroughputMbps: 100000 }\n' +
-          '    - { name: eth3, model: e1000e, cabled: true, dhcp: true, speedMbps: 1000, duplex: full }\n',
+          '    - { name: eth3, model: e1000, cabled: true, dhcp: true }\n' +
+          '    - { name: eth4, model: e1000e, cabled: true, dhcp: true, speedMbps: 1000, duplex: full }\n',
       ],
-      ['  defects: []', '  defects:\n    - { unplug: ethernet.eth3 }'],
+      ['  defects: []', '  defects:\n    - { unplug: ethernet.eth4 }'],
     ]);
     const out = path.join(tmp, 'seeded');
     const r = await eveQual(['run', '--profile', profile, '--release', rel, '--capability', 'ethernet', '--out', out]);
@@ -143,15 +146,17 @@ describe('ethernet suite on the virtual box (EVE behaviours)', function () {
     const eth = ethernetTests(res);
     const failed = eth.filter((t) => t.outcome !== 'pass').map((t) => `${t.id} ${t.outcome}`);
     expect(failed.sort(), r.all).to.deep.equal(
-      ['eth1/dhcp', 'eth2/speed', 'eth2/traffic', 'eth3/carrier', 'eth3/dhcp', 'eth3/speed', 'eth3/duplex', 'eth3/traffic'].map((id) => `ethernet/${id} fail`).sort(),
+      ['eth1/dhcp', 'eth2/speed', 'eth2/traffic', 'eth3/dhcp', 'eth4/carrier', 'eth4/dhcp', 'eth4/speed', 'eth4/duplex', 'eth4/traffic'].map((id) => `ethernet/${id} fail`).sort(),
     );
     expect(r.exitCode, r.all).to.equal(1);
     // the static address is there and works (traffic passed): what fails is that no lease gave it
     const dhcp = byId(res, 'ethernet/eth1/dhcp');
     expect(dhcp.message).to.match(/Dhcp 1|valid_lft forever/);
     expect(JSON.stringify(dhcp.facts)).to.contain('10.0.2.50/24');
-    expect(byId(res, 'ethernet/eth3/carrier').facts!['keth3.carrier']).to.not.equal('1');
-    expect(byId(res, 'ethernet/eth3/model').facts!['keth3.driver']).to.equal('e1000e');
+    // a port EVE's network config gives Dhcp 2 (none) gets no DHCP client, so no address (EVE's status says why)
+    expect(byId(res, 'ethernet/eth3/dhcp').message).to.contain('eth3 has no IPv4 address');
+    expect(byId(res, 'ethernet/eth4/carrier').facts!['keth4.carrier']).to.not.equal('1');
+    expect(byId(res, 'ethernet/eth4/model').facts!['keth4.driver']).to.equal('e1000e');
     expect(byId(res, 'ethernet/eth2/speed').facts!['keth2.speed']).to.equal('1000');
     expect(byId(res, 'ethernet/eth2/traffic').message).to.contain('under the declared 100000');
     // eth2's transfer arrived whole and left by keth2 (its counter grew): only the declared rate was not met
