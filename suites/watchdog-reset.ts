@@ -96,11 +96,13 @@ const WDIOF_CARDRESET = 0x20;
 /**
  * What the driver says of the last reset, from sysfs `options` (hex) and `bootstatus` after it: a driver that
  * supports WDIOF_CARDRESET latched it (`latched`) or did not (`not-latched`: the reboot was not its timer's, and
- * EVE's nodeagent would not call it BootReasonHWWatchdog either); most (i6300esb, iTCO) do not report it at all.
+ * EVE's nodeagent would not call it BootReasonHWWatchdog either); most (i6300esb, iTCO) do not report it at all;
+ * kernels before 6.x have no `options` attribute (`options-unreadable`): timing alone then.
  */
-export function cardReset(options: string | undefined, bootstatus: string | undefined): 'latched' | 'not-latched' | 'not-reported' {
+export function cardReset(options: string | undefined, bootstatus: string | undefined): 'latched' | 'not-latched' | 'not-reported' | 'options-unreadable' {
   const opts = Number(options);
-  if (!options || !Number.isInteger(opts) || (opts & WDIOF_CARDRESET) === 0) return 'not-reported';
+  if (!options || !Number.isInteger(opts)) return 'options-unreadable';
+  if ((opts & WDIOF_CARDRESET) === 0) return 'not-reported';
   return (Number(bootstatus) & WDIOF_CARDRESET) !== 0 ? 'latched' : 'not-latched';
 }
 

@@ -97,8 +97,9 @@ describe('watchdog suite on the virtual box (EVE watchdog service of the fixture
     expect(f['booted-after-s']).to.be.at.least((f['reset-after-s'] as number) - 2);
     // EVE's boot status after the reset: empty on i6300esb (no CARDRESET option), which attributes by timing alone
     expect(f).to.have.property('hw_watchdog_bootstatus', '');
-    expect((f.after as Record<string, string>).sys_options).to.equal('0x8180');
-    expect(f['card-reset']).to.equal('not-reported');
+    // Debian's 6.1 kernel has no watchdog `options` attribute: the driver's flags cannot be read, timing decides
+    expect((f.after as Record<string, string>).sys_options).to.equal('');
+    expect(f['card-reset']).to.equal('options-unreadable');
     const driver = run['watchdog/driver']!;
     expect(driver.outcome, driver.message).to.equal('pass');
     // i6300esb registers its timer with no parent device: it is known by its identity
@@ -149,7 +150,7 @@ describe("watchdog reset attribution by the driver's boot status (sysfs options 
     expect(cardReset('0x81a0', '32')).to.equal('latched');
     expect(cardReset('0x81a0', '0')).to.equal('not-latched');
     expect(cardReset('0x8180', '32')).to.equal('not-reported');
-    expect(cardReset('', '')).to.equal('not-reported');
-    expect(cardReset(undefined, undefined)).to.equal('not-reported');
+    expect(cardReset('', '0')).to.equal('options-unreadable');
+    expect(cardReset(undefined, undefined)).to.equal('options-unreadable');
   });
 });
