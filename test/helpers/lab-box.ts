@@ -55,10 +55,11 @@ interface BenchConfig {
 
 const cfgFile = (state: string) => path.join(state, 'box.json');
 const pidFile = (state: string) => path.join(state, 'qemu.pid');
+const swtpmPidFile = (state: string) => path.join(state, 'swtpm.pid');
 
-function pidOf(state: string): number | undefined {
+function pidOf(state: string, file = pidFile(state)): number | undefined {
   try {
-    const pid = Number(fs.readFileSync(pidFile(state), 'utf8').trim());
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
     return pid > 0 && alive(pid) ? pid : undefined;
   } catch {
     return undefined;
@@ -94,8 +95,17 @@ function disksOf(state: string, cfg: BenchConfig): QemuDisk[] {
   return disks;
 }
 
-/** swtpm for the VM, detached like QEMU; it ends when QEMU lets go of it (--terminate). */
+/** End the last boot's swtpm and wait for it: exiting, it unlinks its socket, which may by then be the next one's. */
+async function stopSwtpm(state: string): Promise<void> {
+  const pid = pidOf(state, swtpmPidFile(state));
+  if (!pid) return;
+  process.kill(pid, 'SIGTERM');
+  await until(`swtpm ${pid} did not exit`, () => !alive(pid), 10_000);
+}
+
+/** swtpm for the VM, detached like QEMU; it ends when QEMU lets go of it (--terminate) or at power off. */
 async function startSwtpm(state: string): Promise<string> {
+  await stopSwtpm(state);
   const dir = path.join(state, 'tpm');
   fs.mkdirSync(dir, { recursive: true });
   const sock = path.join(state, 'swtpm.sock');
@@ -103,6 +113,7 @@ async function startSwtpm(state: string): Promise<string> {
   const log = fs.openSync(path.join(state, 'swtpm.log'), 'a');
   const child = spawn('swtpm', ['socket', '--tpm2', '--tpmstate', `dir=${dir}`, '--ctrl', `type=unixio,path=${sock}`, '--terminate'], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
+  fs.writeFileSync(swtpmPidFile(state), String(child.pid));
   await until(`swtpm did not listen on ${sock}`, () => unixSocketListening(sock), 10_000);
   return sock;
 }
@@ -172,6 +183,7 @@ async function powerOff(state: string): Promise<void> {
   if (!pid) return;
   process.kill(pid, 'SIGKILL'); // pulling the plug
   await until(`QEMU ${pid} did not exit`, () => !alive(pid), 10_000);
+  await stopSwtpm(state);
 }
 
 export interface LabBench {
