@@ -26,11 +26,12 @@ async function checkDhcp(ctx: SuiteContext, p: Port): Promise<void> {
   ctx.fact('declared', { dhcp: true });
   const addrs = await pollBox(() => ipv4Addresses(ctx, l.addr), (a) => a.length > 0, 60_000, 2000);
   ctx.fact(`${l.addr}.ipv4`, addrs.map((a) => a.line));
-  expect(addrs, `${l.addr} has no IPv4 address after 60 s`).to.not.be.empty;
   const status = await portStatus(ctx, p.name);
   if (status === undefined) throw new LabError(`EVE's network status ${DNS_FILE} is missing or not JSON on the box: the address's origin cannot be read`);
   ctx.fact('DeviceNetworkStatus', status ?? `no port ${p.name} in ${DNS_FILE}`);
-  expect(status, `EVE's network status (${DNS_FILE}) has no port ${p.name}`).to.not.equal(null);
+  const config = status ? `EVE's status gives it Dhcp ${status.Dhcp} (4 client, 1 static, 2 none)` : `EVE's status (${DNS_FILE}) has no port ${p.name}`;
+  expect(addrs, `${l.addr} has no IPv4 address after 60 s; ${config}`).to.not.be.empty;
+  expect(status, config).to.not.equal(null);
   expect(status!.Dhcp, `EVE runs no DHCP client on ${p.name} (its DevicePortConfig gives Dhcp ${status!.Dhcp}; 4 is client, 1 static)`).to.equal(DHCP_CLIENT);
   const leased = addrs.filter((a) => a.validLft !== null);
   expect(leased, `${l.addr}'s address ${addrs.map((a) => a.cidr).join(', ')} has no lease lifetime (valid_lft forever): set statically, not by DHCP`).to.not.be.empty;

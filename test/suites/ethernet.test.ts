@@ -154,7 +154,7 @@ describe('ethernet suite on the virtual box (EVE behaviours)', function () {
     expect(dhcp.message).to.match(/Dhcp 1|valid_lft forever/);
     expect(JSON.stringify(dhcp.facts)).to.contain('10.0.2.50/24');
     // a port EVE's network config gives Dhcp 2 (none) gets no DHCP client, so no address (EVE's status says why)
-    expect(byId(res, 'ethernet/eth3/dhcp').message).to.contain('eth3 has no IPv4 address');
+    expect(byId(res, 'ethernet/eth3/dhcp').message).to.contain('eth3 has no IPv4 address after 60 s; EVE\'s status gives it Dhcp 2');
     expect(byId(res, 'ethernet/eth4/carrier').facts!['keth4.carrier']).to.not.equal('1');
     expect(byId(res, 'ethernet/eth4/model').facts!['keth4.driver']).to.equal('e1000e');
     expect(byId(res, 'ethernet/eth2/speed').facts!['keth2.speed']).to.equal('1000');
