@@ -145,10 +145,6 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
   const writer = openResults(o, checked, program, runDir.root);
   const noInstall = Boolean(o.noInstall);
   const plan = planOf(writer, p, modules, noInstall);
-  // Ctrl-C or SIGTERM: the box's scope (newer) is closed first, then this records the interruption; every finished
-  // result is already on disk.
-  const resultsScope = new Scope(`results of ${p.box.name}`);
-  resultsScope.defer('mark interrupted', () => plan.interrupt(interruption() ?? 'a signal'));
   const records: StepRecord[] = [];
   const onStep = (r: StepRecord) => {
     records.push(r);
@@ -160,6 +156,13 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
       if (fs.existsSync(file)) writer.addAttachment({ name, path: path.relative(runDir.root, file) });
     }
   };
+  // Ctrl-C or SIGTERM: the box's scope (newer) is closed first, then this records the interruption (with the logs);
+  // every finished result is already on disk.
+  const resultsScope = new Scope(`results of ${p.box.name}`);
+  resultsScope.defer('mark interrupted', () => {
+    attachLogs();
+    plan.interrupt(interruption() ?? 'a signal');
+  });
   plan.start(runningInstallCheck([], { noInstall }) ?? '');
   let inst: InstallRunResult;
   try {
