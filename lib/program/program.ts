@@ -26,7 +26,7 @@ const ruleSchema = z.union([
       what: z.string().min(1).optional(),
     }),
   }),
-]);
+], { error: 'must be all, any, or { any: { with: CHECK, what: WORDS } }' });
 
 const levelSchema = z.strictObject({
   level: z.number().int().min(1),

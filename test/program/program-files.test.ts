@@ -39,7 +39,7 @@ describe('program: the program and waivers files', () => {
       .replace('samples: 1', 'samples: 0')
       .replace('runBy: anyone', 'runBy: anyone\n    colour: blue');
     expect(problems(() => parseProgram(text, 'p.yaml'))).to.deep.equal([
-      'p.yaml:5:45: levels[0].capabilities.ethernet: bad value: must be one of "all", "any"',
+      'p.yaml:5:45: levels[0].capabilities.ethernet: must be all, any, or { any: { with: CHECK, what: WORDS } }',
       'p.yaml:5:51: levels[0].capabilities.warp-drive: unknown field',
       'p.yaml:6:14: levels[0].samples: Too small: expected number to be >=1',
       'p.yaml:10:5: levels[0].colour: unknown field',
