@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { parseProfile } from '../../lib/profile/load.ts';
+import { loadProgram } from '../../lib/program/program.ts';
 import { hardwareSchema } from '../../lib/profile/schema.ts';
 import { plannedChecks } from '../../lib/suite-runtime/load-suites.ts';
 import type { SuiteContext } from '../../lib/suite-runtime/suite-context.ts';
@@ -64,6 +65,14 @@ describe('profile schema walk: every declarable hardware field is proven by a ch
       return fs_.filter((f) => item?.[f] === undefined).map((f) => `hardware.${cap}.${f}`);
     });
     expect(missing, 'add these to FULL_HARDWARE').to.deep.equal([]);
+  });
+
+  it("the program's rules name only checks the suites register (level 1's USB storage: stores-data)", () => {
+    const named = loadProgram().levels.flatMap((l) =>
+      Object.entries(l.capabilities).flatMap(([cap, rule]) => (typeof rule === 'object' && rule.any.with ? [`${cap}/${rule.any.with}`] : [])),
+    );
+    expect(named).to.include('usb/stores-data');
+    expect(named.filter((n) => !planned.has(n))).to.deep.equal([]);
   });
 
   for (const [cap, capFields] of Object.entries(fields)) {
