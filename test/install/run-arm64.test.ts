@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunResults } from '../../lib/report/results.ts';
-import { eveQual, fixtureRelease, profileVariant } from '../helpers/fixture-release.ts';
+import { eveQual, fixtureRelease } from '../helpers/fixture-release.ts';
 
 describe('eve-qual run --level 2 on a virtual arm64 box (fixture release, virt + AAVMF)', function () {
   this.timeout(1_800_000);
@@ -16,8 +16,7 @@ describe('eve-qual run --level 2 on a virtual arm64 box (fixture release, virt +
   it('installs, boots the installed disk, answers over SSH, and passes every declared check of level 2', async () => {
     const release = await fixtureRelease();
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-install-arm64-'));
-    const profile = profileVariant('qemu-arm64.yaml', 'arm64-level2', [['watchdog: { driver: i6300esb, timeoutSeconds: 30, marginSeconds: 90 }', 'watchdog: { driver: i6300esb, timeoutSeconds: 10, marginSeconds: 60 }']]);
-    const r = await eveQual(['run', '--profile', profile, '--release', release, '--level', '2', '--out', out]);
+    const r = await eveQual(['run', '--profile', 'hardware-profiles/qemu-arm64.yaml', '--release', release, '--level', '2', '--out', out]);
     expect(r.exitCode, r.all).to.equal(0);
     const con = fs.readFileSync(path.join(out, 'console', 'qemu-arm64.log'), 'utf8');
     expect(con).to.contain('EVE-OS installation started');
