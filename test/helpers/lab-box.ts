@@ -145,10 +145,11 @@ function machineArgs(state: string, cfg: BenchConfig, tpmSocket: string | undefi
     qmpSocket: path.join(state, 'qmp.sock'),
     extraArgs: extra,
   });
-  // Under TCG QEMU's max CPU offers svm (not vmx); KVM's host CPU what the host has: a CPU without either is one
-  // whose firmware turned VT-x/AMD-V off.
+  // Under TCG QEMU's max CPU offers svm (not vmx), KVM's host CPU what the host has. A CPU without either: under KVM
+  // the host's with both off (as firmware turns them off); under TCG the baseline qemu64 without svm, because max
+  // with svm removed breaks the guest's userspace (QEMU 7.2: glibc's dl-origin asserts, init dies of a GP fault).
   const cpu = args.indexOf('-cpu') + 1;
-  if (!hw.vtx) args[cpu] += ',-vmx,-svm';
+  if (!hw.vtx) args[cpu] = `${args[cpu] === 'host' ? 'host' : 'qemu64'},-vmx,-svm`;
   if (cfg.overlay) {
     const target = args.findIndex((a) => a.startsWith('if=none,id=target,'));
     args[target] += ',snapshot=on';
