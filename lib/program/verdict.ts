@@ -123,17 +123,82 @@ function listProblems(problems: string[], max = 6): string {
   return problems.length > max ? `${shown}; and ${problems.length - max} more` : shown;
 }
 
-function judgeModelLevel(vendor: string, model: string, runs: RunResults[], level: ProgramLevel, ctx: Omit<JudgeContext, 'vendor' | 'model'> & { current: string | null }): ModelLevelResult {
+type LevelContext = Omit<JudgeContext, 'vendor' | 'model'> & { current: string | null };
+
+/** Why each sample that does not pass the level falls short: its problems, or that its runs are out of scope. */
+function shortfall(model: string, runs: RunResults[], level: ProgramLevel, best: Map<string, GroupJudgement>, result: ModelLevelResult): MissingItem {
+  const details: string[] = [];
+  for (const s of uniq(runs.map((r) => r.box.sample)).sort(bySample)) {
+    if (result.samples.includes(s)) continue;
+    const j = best.get(s);
+    const mine = runs.filter((r) => r.box.sample === s);
+    if (j) {
+      const which = new Set(mine.map((r) => r.profile.sha256)).size > 1 ? ` with profile ${j.group.profile.file}` : '';
+      details.push(`${s} on ${j.group.release}${which}: ${listProblems(j.problems)}`);
+      continue;
+    }
+    const byRole = mine.filter((r) => roleOk(r, level.runBy));
+    if (!byRole.length) {
+      const who = uniq(mine.map((r) => `${r.operator.organisation} (${r.operator.role})`)).join(', ');
+      details.push(`${s}: run only by ${who}; level ${level.level} needs runs by ${roleText(level.runBy)}`);
+    } else {
+      const rels = uniq(byRole.map((r) => r.release.version)).sort(compareVersions).join(', ');
+      details.push(`${s}: runs on ${rels} only; level ${level.level} needs ${result.release}`);
+    }
+  }
+  const have = result.samples.length ? `: ${result.samples.join(', ')}` : '';
+  return { line: `level ${level.level}: model ${model} has ${result.samples.length} of ${level.samples} samples on ${result.release ?? 'any release'}${have}`, details };
+}
+
+/** Trust but verify: the verifier's passing samples whose pass/fail outcomes agree with the verified side's. */
+function verify(model: string, runs: RunResults[], level: ProgramLevel, passing: GroupJudgement[], jc: JudgeContext, ctx: LevelContext, result: ModelLevelResult): boolean {
+  const v = level.verify!;
+  const vRelease = scopeOf(v.release ?? level.release, ctx.current);
+  const vRuns = runs.filter((r) => r.operator.role === v.runBy && (vRelease === null || r.release.version === vRelease));
+  const judged = [...bestPerSample(groupRuns(vRuns).map((g) => judgeGroup(g, level, jc))).values()];
+  // The verified side's outcomes per test id and release, from the samples that pass.
+  const theirs = new Map<string, Map<string, Set<TestResult['outcome']>>>();
+  for (const j of passing) {
+    const m = theirs.get(j.group.release) ?? new Map<string, Set<TestResult['outcome']>>();
+    for (const t of j.group.tests.values()) if (t.outcome === 'pass' || t.outcome === 'fail') m.set(t.id, (m.get(t.id) ?? new Set()).add(t.outcome));
+    theirs.set(j.group.release, m);
+  }
+  const verifiedBy: string[] = [];
+  const details: string[] = [];
+  for (const j of judged) {
+    if (!j.ok) {
+      details.push(`${j.group.sample} on ${j.group.release}: ${listProblems(j.problems)}`);
+      continue;
+    }
+    const other = theirs.get(j.group.release);
+    const disagreements = [...j.group.tests.values()].flatMap((t) => {
+      const seen = t.outcome === 'pass' || t.outcome === 'fail' ? other?.get(t.id) : undefined;
+      return seen && ![...seen].every((o) => o === t.outcome) ? [`${t.id}: ${t.outcome} here, ${[...seen].join('/')} in ${roleText(level.runBy)}'s runs`] : [];
+    });
+    if (!other) details.push(`${j.group.sample} on ${j.group.release}: no passing run by ${roleText(level.runBy)} on that release to compare with`);
+    else if (disagreements.length) details.push(`${j.group.sample} on ${j.group.release} disagrees: ${listProblems(disagreements)}`);
+    else verifiedBy.push(j.group.sample);
+    result.waived.push(...j.waived);
+  }
+  result.verifiedBy = verifiedBy.sort(bySample);
+  if (verifiedBy.length >= v.samples) return true;
+  const vReleaseText = vRelease ?? 'any release';
+  const line = !vRuns.length
+    ? `level ${level.level}: model ${model} has no run by ${roleText(v.runBy)} on ${vReleaseText} to verify ${roleText(level.runBy)}'s results`
+    : `level ${level.level}: model ${model} has ${verifiedBy.length} of ${v.samples} samples run by ${roleText(v.runBy)} on ${vReleaseText} that confirm ${roleText(level.runBy)}'s results${verifiedBy.length ? `: ${verifiedBy.join(', ')}` : ''}`;
+  result.missing.push({ line, details });
+  return false;
+}
+
+function judgeModelLevel(vendor: string, model: string, runs: RunResults[], level: ProgramLevel, ctx: LevelContext): ModelLevelResult {
   const jc: JudgeContext = { ...ctx, vendor, model };
   const release = scopeOf(level.release, ctx.current);
-  const releaseText = release ?? 'any release';
   const result: ModelLevelResult = { level: level.level, name: level.name, met: false, release, needed: level.samples, samples: [], missing: [], waived: [], expiredWaivers: [], proofs: [] };
   if (!runs.length) {
     result.missing.push({ line: `level ${level.level}: model ${model} has no runs`, details: [] });
     return result;
   }
-  const inScope = (r: RunResults) => release === null || r.release.version === release;
-  const eligible = runs.filter((r) => roleOk(r, level.runBy) && inScope(r));
+  const eligible = runs.filter((r) => roleOk(r, level.runBy) && (release === null || r.release.version === release));
   const best = bestPerSample(groupRuns(eligible).map((g) => judgeGroup(g, level, jc)));
   const passing = [...best.values()].filter((j) => j.ok);
   result.samples = passing.map((j) => j.group.sample).sort(bySample);
@@ -141,75 +206,8 @@ function judgeModelLevel(vendor: string, model: string, runs: RunResults[], leve
   result.proofs = passing.flatMap(proofsOf);
   for (const j of best.values()) result.expiredWaivers.push(...j.expired);
   const samplesOk = result.samples.length >= level.samples;
-
-  if (!samplesOk) {
-    const details: string[] = [];
-    const allSamples = uniq(runs.map((r) => r.box.sample)).sort(bySample);
-    for (const s of allSamples) {
-      if (result.samples.includes(s)) continue;
-      const j = best.get(s);
-      if (j) {
-        const profiles = new Set(runs.filter((r) => r.box.sample === s).map((r) => r.profile.sha256));
-        const which = profiles.size > 1 ? ` with profile ${j.group.profile.file}` : '';
-        details.push(`${s} on ${j.group.release}${which}: ${listProblems(j.problems)}`);
-        continue;
-      }
-      const mine = runs.filter((r) => r.box.sample === s);
-      const byRole = mine.filter((r) => roleOk(r, level.runBy));
-      if (!byRole.length) {
-        const who = uniq(mine.map((r) => `${r.operator.organisation} (${r.operator.role})`)).join(', ');
-        details.push(`${s}: run only by ${who}; level ${level.level} needs runs by ${roleText(level.runBy)}`);
-      } else {
-        const rels = uniq(byRole.map((r) => r.release.version)).sort(compareVersions).join(', ');
-        details.push(`${s}: runs on ${rels} only; level ${level.level} needs ${release}`);
-      }
-    }
-    const have = result.samples.length ? `: ${result.samples.join(', ')}` : '';
-    result.missing.push({ line: `level ${level.level}: model ${model} has ${result.samples.length} of ${level.samples} samples on ${releaseText}${have}`, details });
-  }
-
-  let verifyOk = true;
-  if (level.verify) {
-    const v = level.verify;
-    const vRelease = scopeOf(v.release ?? level.release, ctx.current);
-    const vReleaseText = vRelease ?? 'any release';
-    const vRuns = runs.filter((r) => r.operator.role === v.runBy && (vRelease === null || r.release.version === vRelease));
-    const judged = [...bestPerSample(groupRuns(vRuns).map((g) => judgeGroup(g, level, jc))).values()];
-    // The verified side's outcomes per test id and release, from the samples that pass.
-    const theirs = new Map<string, Map<string, Set<TestResult['outcome']>>>();
-    for (const j of passing) {
-      const m = theirs.get(j.group.release) ?? new Map<string, Set<TestResult['outcome']>>();
-      for (const t of j.group.tests.values()) if (t.outcome === 'pass' || t.outcome === 'fail') m.set(t.id, (m.get(t.id) ?? new Set()).add(t.outcome));
-      theirs.set(j.group.release, m);
-    }
-    const verifiedBy: string[] = [];
-    const details: string[] = [];
-    for (const j of judged) {
-      if (!j.ok) {
-        details.push(`${j.group.sample} on ${j.group.release}: ${listProblems(j.problems)}`);
-        continue;
-      }
-      const other = theirs.get(j.group.release);
-      const disagreements: string[] = [];
-      for (const t of j.group.tests.values()) {
-        if (t.outcome !== 'pass' && t.outcome !== 'fail') continue;
-        const seen = other?.get(t.id);
-        if (seen && ![...seen].every((o) => o === t.outcome)) disagreements.push(`${t.id}: ${t.outcome} here, ${[...seen].join('/')} in ${roleText(level.runBy)}'s runs`);
-      }
-      if (!other) details.push(`${j.group.sample} on ${j.group.release}: no passing run by ${roleText(level.runBy)} on that release to compare with`);
-      else if (disagreements.length) details.push(`${j.group.sample} on ${j.group.release} disagrees: ${listProblems(disagreements)}`);
-      else verifiedBy.push(j.group.sample);
-      result.waived.push(...j.waived);
-    }
-    result.verifiedBy = verifiedBy.sort(bySample);
-    verifyOk = verifiedBy.length >= v.samples;
-    if (!verifyOk) {
-      const line = !vRuns.length
-        ? `level ${level.level}: model ${model} has no run by ${roleText(v.runBy)} on ${vReleaseText} to verify ${roleText(level.runBy)}'s results`
-        : `level ${level.level}: model ${model} has ${verifiedBy.length} of ${v.samples} samples run by ${roleText(v.runBy)} on ${vReleaseText} that confirm ${roleText(level.runBy)}'s results${verifiedBy.length ? `: ${verifiedBy.join(', ')}` : ''}`;
-      result.missing.push({ line, details });
-    }
-  }
+  if (!samplesOk) result.missing.push(shortfall(model, runs, level, best, result));
+  const verifyOk = level.verify ? verify(model, runs, level, passing, jc, ctx, result) : true;
   result.met = samplesOk && verifyOk;
   return result;
 }
