@@ -131,5 +131,7 @@ export async function runSuites(o: SuiteRunOptions): Promise<TestResult[]> {
     });
   });
   cap.excerpt?.stop();
+  // The runner's process listeners go with it (a process may run suites many times: the tests do).
+  mocha.dispose();
   return results;
 }
