@@ -46,7 +46,7 @@ describe("EVE's network config for the declared modems (DevicePortConfig in CONF
 
   it('lists each identifiable modem with its APN beside every declared Ethernet port, and says why it leaves one out', () => {
     const profile = withModems(
-      '    - { name: modem0, apn: internet, interface: wwan0 }\n    - { name: modem1, apn: lab, usbAddr: "2:1.4" }\n    - { name: modem2, apn: lab }\n    - { name: modem3, interface: wwan3 }\n',
+      '    - { name: modem0, apn: internet, interface: wwan0 }\n    - { name: modem1, apn: lab, usbAddr: "2:1.4" }\n    - { name: modem2, apn: lab, model: EM7565 }\n    - { name: modem3, interface: wwan3 }\n',
     );
     const plan = networkConfigFor(profile, new Date('2026-12-03T10:00:00Z'));
     const dpc = JSON.parse(plan.json!) as { Version: number; TimePriority: string; Ports: Record<string, unknown>[] };
@@ -62,7 +62,7 @@ describe("EVE's network config for the declared modems (DevicePortConfig in CONF
   });
 
   it('writes none when no modem can be listed, or when no Ethernet port is declared (it would take SSH away)', () => {
-    expect(networkConfigFor(withModems('    - { name: modem0 }\n'), new Date()).json).to.equal(null);
+    expect(networkConfigFor(withModems('    - { name: modem0, model: EM7565 }\n'), new Date()).json).to.equal(null);
     const noEth = loadProfile(
       profileVariant('qemu-amd64.yaml', 'no-eth', [
         [/ {2}ethernet:\n(.*\n){2}/, ''],
