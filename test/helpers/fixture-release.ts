@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { configPartitionOf } from '../../lib/media/gpt.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -45,4 +46,26 @@ export function profileVariant(base: string, name: string, edits: Array<[string 
 /** Run the CLI as a user would; never throws on a non-zero exit. */
 export function eveQual(args: string[], opts: { timeout?: number } = {}) {
   return execa(path.join(repoRoot, 'bin', 'eve-qual'), args, { cwd: repoRoot, reject: false, all: true, timeout: opts.timeout ?? 900_000 });
+}
+
+const FIXTURE_AMD64_INSTALLER = 'amd64.kvm.generic.installer.raw';
+
+/** A copy of the fixture release whose installer carries `files` in its CONFIG partition (as installer_raw -v dir:/in). */
+export async function releaseWithConfig(fixture: string, dir: string, files: Record<string, string>): Promise<string> {
+  const rel = path.join(dir, path.basename(fixture));
+  fs.mkdirSync(rel, { recursive: true });
+  const image = path.join(rel, FIXTURE_AMD64_INSTALLER);
+  fs.copyFileSync(path.join(fixture, FIXTURE_AMD64_INSTALLER), image);
+  const target = `${image}@@${configPartitionOf(image).offset}`;
+  const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+  for (const [name, content] of Object.entries(files)) {
+    const src = path.join(dir, path.basename(name));
+    fs.writeFileSync(src, content);
+    const parts = name.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) await execa('mmd', ['-D', 's', '-i', target, `::/${parts.slice(0, i).join('/')}`], { env, reject: false });
+    await execa('mcopy', ['-o', '-i', target, src, `::/${name}`], { env });
+  }
+  const { stdout } = await execa('sha256sum', [FIXTURE_AMD64_INSTALLER], { cwd: rel });
+  fs.writeFileSync(path.join(rel, 'amd64.kvm.generic.sha256sums'), `${stdout.trim()}\n`);
+  return rel;
 }

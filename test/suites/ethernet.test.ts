@@ -15,33 +15,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TrafficPeer } from '../../lib/lab/traffic-peer.ts';
-import { configPartitionOf } from '../../lib/media/gpt.ts';
 import type { RunResults, TestResult } from '../../lib/report/results.ts';
-import { eveQual, fixtureRelease, profileVariant } from '../helpers/fixture-release.ts';
+import { eveQual, fixtureRelease, releaseWithConfig, profileVariant } from '../helpers/fixture-release.ts';
 import { runningProcesses } from '../helpers/procs.ts';
 
-const INSTALLER = 'amd64.kvm.generic.installer.raw';
 const MIB4 = 4 << 20;
-
-/** A copy of the fixture release whose installer carries `files` in its CONFIG partition (as installer_raw -v dir:/in). */
-async function releaseWithConfig(fixture: string, dir: string, files: Record<string, string>): Promise<string> {
-  const rel = path.join(dir, path.basename(fixture));
-  fs.mkdirSync(rel, { recursive: true });
-  const image = path.join(rel, INSTALLER);
-  fs.copyFileSync(path.join(fixture, INSTALLER), image);
-  const target = `${image}@@${configPartitionOf(image).offset}`;
-  const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
-  for (const [name, content] of Object.entries(files)) {
-    const src = path.join(dir, path.basename(name));
-    fs.writeFileSync(src, content);
-    const parts = name.split('/').slice(0, -1);
-    for (let i = 1; i <= parts.length; i++) await execa('mmd', ['-D', 's', '-i', target, `::/${parts.slice(0, i).join('/')}`], { env, reject: false });
-    await execa('mcopy', ['-o', '-i', target, src, `::/${name}`], { env });
-  }
-  const { stdout } = await execa('sha256sum', [INSTALLER], { cwd: rel });
-  fs.writeFileSync(path.join(rel, 'amd64.kvm.generic.sha256sums'), `${stdout.trim()}\n`);
-  return rel;
-}
 
 function results(out: string): RunResults {
   return JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
