@@ -5,6 +5,8 @@
 #   usage: tools/ensure-deps.sh test|demo|bench|fixtures ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/net-retry.sh
+source tools/lib/net-retry.sh
 
 # tool-or-file:debian-package, per task.
 need_fixtures=(
@@ -49,8 +51,8 @@ if ((${#missing[@]})); then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  net_retry "apt-get update" "${sudo[@]}" apt-get update -qq
+  net_retry "apt-get install" "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then

@@ -25,6 +25,7 @@ export const FIXTURE_HV = 'kvm';
 export const FIXTURE_PLATFORM = 'generic';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const NET_RETRY = path.join(REPO, 'tools/lib/net-retry.sh');
 const TOOL_DIR = path.join(REPO, 'tools', 'fixtures');
 
 /** Asset names of one architecture, as an EVE 15.3+ release names them. */
@@ -140,7 +141,10 @@ async function resolveWithLists(arches: readonly FixtureArch[], log: (l: string)
   log(`fixtures: ${cmds.join(' && ')}`);
   for (const a of missing) await run('dpkg', ['--add-architecture', a]);
   try {
-    await run('apt-get', ['update', '-qq'], { maxBuffer: 64 << 20 });
+    // Through net_retry: a name lookup of Debian's archive that fails for a minute must not fail the build.
+    await run('bash', ['-c', 'source "$1" && net_retry "apt-get update" apt-get update -qq', 'bash', NET_RETRY], {
+      maxBuffer: 64 << 20,
+    });
   } catch (err) {
     throw new LabError(`apt-get update failed: ${(err as Error).message.trim()}`, { cause: err });
   }
