@@ -12,7 +12,7 @@ import type { LoadedProfile } from '../profile/load.ts';
 import type { Release } from '../release/local-release.ts';
 import type { HostKeyPolicy } from '../shell/host-key.ts';
 import { SshShell } from '../shell/ssh-shell.ts';
-import { beginRun, consoleLogin, hostKeyRecords, labKey, type InstallRunOptions, type InstallRunResult } from './install-run.ts';
+import { OPEN_BOX_STEP, beginRun, consoleLogin, hostKeyRecords, labKey, type InstallRunOptions, type InstallRunResult } from './install-run.ts';
 
 /** What --no-install needs from the profile; ConfigError (exit 2) otherwise, before the box is touched. */
 export function checkNoInstall(loaded: LoadedProfile, file: string): void {
@@ -28,7 +28,9 @@ export async function attachInstalled(o: InstallRunOptions, checked: { loaded: L
   const { runDir, scope, steps } = beginRun(p, o);
   try {
     const key = labKey(loaded);
-    const box = await boxFromProfile(loaded, { stateDir: runDir.stateDir, consoleLog: runDir.consoleLog, sshPort: 0, say: o.progress ?? (() => undefined), ...(o.prompt ? { prompt: o.prompt } : {}) });
+    const box = await steps.step(OPEN_BOX_STEP, () =>
+      boxFromProfile(loaded, { stateDir: runDir.stateDir, consoleLog: runDir.consoleLog, sshPort: 0, say: o.progress ?? (() => undefined), ...(o.prompt ? { prompt: o.prompt } : {}) }),
+    );
     scope.defer(`box ${p.box.name}`, () => box.close());
     const con = box.console;
     await steps.step('installed system reaches a console shell', () => login(con, { timeout: p.install.deadlines.boot * 1000, ...consoleLogin(loaded) }));

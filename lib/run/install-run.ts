@@ -83,6 +83,9 @@ export function consoleLogin(loaded: LoadedProfile): { user: string; password?: 
   return { user: l.user, ...(l.password ? { password: resolveSecret(l.password, 'console.login.password', loaded.dir) } : {}) };
 }
 
+/** The step that makes the box and opens its console link: a terminal server that refuses is this step's error. */
+export const OPEN_BOX_STEP = 'open the box and its console';
+
 /** The run's folder, its lifetime scope and its step log: what an install and a --no-install run both start with. */
 export function beginRun(p: Profile, o: InstallRunOptions): { runDir: RunDir; scope: Scope; steps: StepLog } {
   const runDir = createRunDir(p.box.name, o.out);
@@ -110,7 +113,7 @@ export async function runInstall(o: InstallRunOptions, checked?: { loaded: Loade
     );
     const sshPort = p.box.kind === 'virtual' ? await freeLoopbackPort() : 0;
     const say = o.progress ?? (() => undefined);
-    const box = await boxFromProfile(loaded, { stateDir: runDir.stateDir, consoleLog: runDir.consoleLog, sshPort, say, ...(o.prompt ? { prompt: o.prompt } : {}) });
+    const box = await steps.step(OPEN_BOX_STEP, () => boxFromProfile(loaded, { stateDir: runDir.stateDir, consoleLog: runDir.consoleLog, sshPort, say, ...(o.prompt ? { prompt: o.prompt } : {}) }));
     scope.defer(`box ${p.box.name}`, () => box.close());
     const outcome = await installRelease(box, {
       profile: p,

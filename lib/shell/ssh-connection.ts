@@ -155,7 +155,7 @@ function classify(err: Error & { level?: string; code?: string }, check: HostKey
   switch (err.level) {
     case 'client-authentication':
       return new SshConnectError(
-        `SSH authentication as ${p.user} on ${hostPort} failed: the box did not accept the key (${err.message})`,
+        `SSH authentication refused for ${p.user}@${hostPort}: the box did not accept the key (${err.message})`,
         false,
         { where, cause: err },
       );
