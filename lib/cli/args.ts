@@ -11,7 +11,9 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
   try {
     return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
   } catch (e) {
-    throw new ConfigError(`eve-qual ${command}: ${(e as Error).message} (see eve-qual ${command} --help)`);
+    // node's messages can span lines (an option value that starts with a dash adds two lines of hints): one line.
+    const message = (e as Error).message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+    throw new ConfigError(`eve-qual ${command}: ${message} (see eve-qual ${command} --help)`);
   }
 }
 

@@ -70,7 +70,9 @@ export function configPartitionOf(image: string, shownAs = image): GptPartition 
   try {
     parts = readGpt(image);
   } catch (e) {
-    throw new ConfigError(`${shownAs}: ${(e as Error).message} (is it an EVE installer image?)`, { where: shownAs });
+    // readGpt names the file it read (perhaps a working copy): the user is told of the file they gave.
+    const why = (e as Error).message.replace(`${image} `, '');
+    throw new ConfigError(`${shownAs}: ${why} (is it an EVE installer image?)`, { where: shownAs });
   }
   const config = findConfigPartition(parts);
   if (!config) throw new ConfigError(`${shownAs} has no CONFIG partition (GPT name or FAT label CONFIG)`, { where: shownAs });

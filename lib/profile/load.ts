@@ -58,7 +58,7 @@ export function profileWarnings(p: Profile, text: string, file: string): Profile
 /** Parse and validate profile text. Throws ProfileError listing every problem. */
 export function parseProfile(text: string, file: string): Profile {
   try {
-    return parseYamlFile(text, file, profileSchema, crossFieldProblems);
+    return parseYamlFile(text, file, profileSchema, crossFieldProblems, 'profile');
   } catch (e) {
     if (e instanceof DataFileError) throw new ProfileError(e.problems);
     throw e;

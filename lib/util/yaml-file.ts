@@ -2,7 +2,7 @@
 // with positions from the YAML source, so an engineer jumps straight to the line. Used for profiles, the program
 // and the waivers file.
 import fs from 'node:fs';
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 
@@ -70,17 +70,35 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 /** Rules across fields, checked after the schema: each names the path it is about. */
 export type CrossCheck<T> = (data: T) => Array<{ path: DataPath; message: string }>;
 
-export function parseYamlFile<T>(text: string, file: string, schema: z.ZodType<T>, cross?: CrossCheck<T>): T {
+/** The yaml library's bound on alias expansion (its default): a document that expands past it is refused. */
+const MAX_ALIAS_COUNT = 100;
+
+/** The document as plain data; an alias bomb (aliases expanding past the bound) is a problem at its first alias. */
+function toData(doc: Document, lc: LineCounter, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    let at = 0;
+    visit(doc, { Alias: (_k, n) => (isAlias(n) && n.range ? ((at = n.range[0]), visit.BREAK) : undefined) });
+    const pos = lc.linePos(at);
+    throw new DataFileError([{ file, line: pos.line, col: pos.col, path: '', message: `YAML: its aliases expand past ${MAX_ALIAS_COUNT} nodes (${e.message})` }]);
+  }
+}
+
+/** `what` names the file in words (the profile, the program): an empty one is told so. */
+export function parseYamlFile<T>(text: string, file: string, schema: z.ZodType<T>, cross?: CrossCheck<T>, what = 'file'): T {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const problems: DataFileProblem[] = [];
-  for (const e of doc.errors) {
-    const pos = lc.linePos(e.pos[0]);
-    problems.push({ file, line: pos.line, col: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
+  // The first syntax error only: the parser's later ones mostly follow from it, and one line is what a person fixes.
+  const first = doc.errors[0];
+  if (first) {
+    const pos = lc.linePos(first.pos[0]);
+    throw new DataFileError([{ file, line: pos.line, col: pos.col, path: '', message: `YAML: ${first.message.split('\n')[0]}` }]);
   }
-  if (problems.length) throw new DataFileError(problems);
-  if (doc.contents === null) throw new DataFileError([{ file, line: 1, col: 1, path: '', message: 'the file is empty (no YAML document in it)' }]);
-  const r = schema.safeParse(doc.toJS(), { reportInput: true });
+  if (doc.contents === null) throw new DataFileError([{ file, line: 1, col: 1, path: '', message: `the ${what} is empty (no YAML document in it)` }]);
+  const problems: DataFileProblem[] = [];
+  const r = schema.safeParse(toData(doc, lc, file), { reportInput: true });
   if (!r.success) {
     for (const issue of r.error.issues) {
       const p = issue.path as DataPath;
@@ -105,5 +123,5 @@ export function loadYamlFile<T>(file: string, what: string, schema: z.ZodType<T>
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError(`cannot read ${what} ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { where: file });
   }
-  return parseYamlFile(text, file, schema, cross);
+  return parseYamlFile(text, file, schema, cross, what);
 }

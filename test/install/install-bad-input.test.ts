@@ -80,10 +80,10 @@ describe('eve-qual install: bad input ends with exit 2 before touching a box', f
     expect(r.all).not.to.match(/ENOTDIR|\n\s+at /);
   });
 
-  it('an empty profile: "the file is empty", not a type error about null', async () => {
+  it('an empty profile: "the profile is empty", not a type error about null', async () => {
     const empty = path.join(tmp, 'empty.yaml');
     fs.writeFileSync(empty, '# nothing declared yet\n');
-    await expectUsageError(['--profile', empty, '--release', release], /empty\.yaml:1:1: (.*: )?the file is empty/);
+    await expectUsageError(['--profile', empty, '--release', release], /empty\.yaml:1:1: (.*: )?the profile is empty/);
     const r = await eveQual(['install', '--profile', empty, '--release', release], { timeout: 60_000 });
     expect(r.all).not.to.include('expected object, got null');
   });

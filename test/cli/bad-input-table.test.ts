@@ -1,0 +1,391 @@
+// Bad input, every command: each row must end with exit 2 and ONE line on stderr (no stack trace) naming the input
+// (file, field or flag), with no box touched and --out left as it was. Rows marked `cli` run bin/eve-qual as a user
+// does (a process each: its exit code, its stderr); the others run the same entry, lib/cli/main.ts's main(), in this
+// process with stdout and stderr captured, because a process start costs seconds here and there are 80 rows.
+// "No box touched": qemu, swtpm and every lab command of the real-box profiles are scripts on PATH that only record
+// that they ran; the real-box profiles' console and SSH endpoints are loopback listeners that record a connection.
+import { expect } from 'chai';
+import { execaSync } from 'execa';
+import { execa } from 'execa';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fixtureRelease, repoRoot } from '../helpers/fixture-release.ts';
+
+interface Fixtures {
+  tmp: string;
+  release: string;
+  /** Profiles and release folders made in before(), by name. */
+  file: Record<string, string>;
+}
+
+interface BadInput {
+  /** What is wrong, as the test title says it. */
+  name: string;
+  args: (f: Fixtures) => string[];
+  /** What the one line must contain: the input it is about, and what is wrong with it. */
+  says: (f: Fixtures) => RegExp;
+  /** Append `--out DIR`: a folder that does not exist (must not afterwards) or one with a file in it (kept as is). */
+  out?: 'missing' | 'existing';
+  /** Files the command would write if it went ahead (report --html, profile init --out): must not exist after. */
+  notWritten?: (f: Fixtures) => string[];
+  /** The loopback endpoints of this real-box profile must see no connection. */
+  endpoints?: string;
+  /** Run as a separate process through bin/eve-qual. */
+  cli?: true;
+}
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const P = path.join(repoRoot, 'hardware-profiles', 'qemu-amd64.yaml');
+const GOOD_RUN = path.join(repoRoot, 'test', 'golden', 'amd64-level2');
+const run = (f: Fixtures, profile: string, ...more: string[]) => ['run', '--profile', profile, '--release', f.release, ...more];
+
+const cases: BadInput[] = [
+  // The command line itself.
+  { cli: true, name: 'an unknown command', args: () => ['frobnicate'], says: () => /unknown command 'frobnicate'/ },
+  { name: 'run: an unknown flag', args: (f) => run(f, P, '--bogus-flag'), says: () => /--bogus-flag/, out: 'missing' },
+  { name: 'run: --profile missing', args: (f) => ['run', '--release', f.release], says: () => /--profile is required/, out: 'missing' },
+  { name: 'run: --release missing', args: () => ['run', '--profile', P], says: () => /--release is required/, out: 'missing' },
+  { cli: true, name: 'run: --level 5', args: (f) => run(f, P, '--level', '5'), says: () => /--level must be 1, 2, 3 or 4 \(got 5\)/, out: 'missing' },
+  { name: 'run: --level abc', args: (f) => run(f, P, '--level', 'abc'), says: () => /--level .*\(got abc\)/, out: 'missing' },
+  { cli: true, name: 'run: --level without a value', args: (f) => [...run(f, P), '--level'], says: () => /--level/, out: 'missing' },
+  { name: 'run: --capability flux', args: (f) => run(f, P, '--capability', 'flux'), says: () => /--capability.*flux|capability flux/, out: 'missing' },
+  { name: 'run: --role boss', args: (f) => run(f, P, '--role', 'boss'), says: () => /--role .*boss|--role is owner or partner/, out: 'existing' },
+  { cli: true, name: 'run: --out naming an existing file', args: (f) => run(f, P, '--out', f.file.aFile!), says: (f) => new RegExp(`--out ${esc(f.file.aFile!)}: exists and is not a directory`) },
+  { name: 'run: --program missing file', args: (f) => run(f, P, '--program', path.join(f.tmp, 'no-program.yaml')), says: (f) => new RegExp(`${esc(path.join(f.tmp, 'no-program.yaml'))}: no such file`), out: 'missing' },
+  { name: 'run: --program with an unknown field', args: (f) => run(f, P, '--program', f.file.programUnknown!), says: (f) => new RegExp(`${esc(f.file.programUnknown!)}:\\d+:\\d+: .*colour: unknown field`), out: 'missing' },
+  { name: 'run: --program with a YAML syntax error', args: (f) => run(f, P, '--program', f.file.programSyntax!), says: (f) => new RegExp(`${esc(f.file.programSyntax!)}:\\d+:\\d+: .*YAML`), out: 'existing' },
+  { name: 'install: an unknown flag', args: (f) => ['install', '--profile', P, '--release', f.release, '--levle', '2'], says: () => /--levle/, out: 'missing' },
+  { name: 'install: --profile missing', args: (f) => ['install', '--release', f.release], says: () => /--profile is required/, out: 'missing' },
+  { cli: true, name: 'install: --out naming an existing file', args: (f) => ['install', '--profile', P, '--release', f.release, '--out', f.file.aFile!], says: (f) => new RegExp(`--out ${esc(f.file.aFile!)}: exists and is not a directory`) },
+  { name: 'profile: an unknown subcommand', args: () => ['profile', 'lint', P], says: () => /unknown subcommand 'lint'/ },
+  { name: 'profile validate: no file named', args: () => ['profile', 'validate'], says: () => /profile validate: name at least one profile file/ },
+  { name: 'profile validate: a missing file', args: (f) => ['profile', 'validate', path.join(f.tmp, 'nope.yaml')], says: (f) => new RegExp(`${esc(path.join(f.tmp, 'nope.yaml'))}: no such file`) },
+  { name: 'profile init: --arch sparc', args: (f) => ['profile', 'init', '--out', path.join(f.tmp, 'init.yaml'), '--vendor', 'V', '--model', 'M', '--arch', 'sparc', '--ssh-host', '10.0.0.9', '--console', '/dev/ttyUSB0'], says: () => /arch must be amd64 or arm64 \(got sparc\)/, notWritten: (f) => [path.join(f.tmp, 'init.yaml')] },
+  { name: 'qualify: no run named', args: () => ['qualify'], says: () => /qualify: name at least one run directory/ },
+  { name: 'qualify: a run folder that does not exist', args: (f) => ['qualify', path.join(f.tmp, 'no-run')], says: (f) => new RegExp(`${esc(path.join(f.tmp, 'no-run'))}: no such run directory`) },
+  { cli: true, name: 'qualify: a results.json that is not JSON', args: (f) => ['qualify', f.file.brokenRun!], says: (f) => new RegExp(`${esc(f.file.brokenRun!)}.*(JSON|json)`) },
+  { name: 'qualify: --level 9', args: () => ['qualify', GOOD_RUN, '--level', '9'], says: () => /--level 9: the program has levels/ },
+  { name: 'qualify: --as-of not a date', args: () => ['qualify', GOOD_RUN, '--as-of', 'tomorrow'], says: () => /--as-of tomorrow: expected a date/ },
+  { name: 'qualify: --waivers with a wrong type', args: (f) => ['qualify', GOOD_RUN, '--waivers', f.file.waiversBad!], says: (f) => new RegExp(`${esc(f.file.waiversBad!)}:\\d+:\\d+: waivers: wrong type`) },
+  { name: 'qualify: --program with a wrong type', args: (f) => ['qualify', GOOD_RUN, '--program', f.file.programType!], says: (f) => new RegExp(`${esc(f.file.programType!)}:\\d+:\\d+: levels: wrong type`) },
+  { name: 'report: --html missing', args: () => ['report', GOOD_RUN], says: () => /--html/ },
+  { name: 'report: --html in a folder that does not exist', args: (f) => ['report', GOOD_RUN, '--html', path.join(f.tmp, 'no-dir', 'r.html')], says: (f) => new RegExp(`--html ${esc(path.join(f.tmp, 'no-dir', 'r.html'))}: no directory`), notWritten: (f) => [path.join(f.tmp, 'no-dir')] },
+  { name: 'report: a run folder that holds no run', args: (f) => ['report', f.file.emptyDir!, '--html', path.join(f.tmp, 'r.html')], says: (f) => new RegExp(`${esc(f.file.emptyDir!)}: not a run directory`), notWritten: (f) => [path.join(f.tmp, 'r.html')] },
+  { name: 'diff: one run only', args: () => ['diff', GOOD_RUN], says: () => /diff: name exactly two runs/ },
+  { name: 'diff: a run that does not exist', args: (f) => ['diff', GOOD_RUN, path.join(f.tmp, 'no-run-b')], says: (f) => new RegExp(`${esc(path.join(f.tmp, 'no-run-b'))}: no such run directory`) },
+  { name: 'release: an unknown subcommand', args: (f) => ['release', 'download', f.release, '--arch', 'amd64'], says: () => /unknown subcommand 'download'/ },
+  { name: 'release verify: --arch sparc', args: (f) => ['release', 'verify', f.release, '--arch', 'sparc'], says: () => /--arch is amd64 or arm64 \(got sparc\)/ },
+  { name: 'release verify: --arch missing', args: (f) => ['release', 'verify', f.release], says: () => /--arch/ },
+  { name: 'release verify: a folder that does not exist', args: (f) => ['release', 'verify', path.join(f.tmp, 'no-release'), '--arch', 'amd64'], says: (f) => new RegExp(`${esc(path.join(f.tmp, 'no-release'))}`) },
+  { name: 'release verify: --dir for a local folder', args: (f) => ['release', 'verify', f.release, '--arch', 'amd64', '--dir', path.join(f.tmp, 'rel-dir')], says: () => /--dir is for a URL or docker: release/, notWritten: (f) => [path.join(f.tmp, 'rel-dir')] },
+  { name: 'power: no action', args: () => ['power', '--profile', P], says: () => /power: say one of on, off, cycle, status/ },
+  { name: 'power: an unknown action', args: () => ['power', 'explode', '--profile', P], says: () => /power: say one of/ },
+  { name: 'power on: --profile missing', args: () => ['power', 'on'], says: () => /--profile is required/ },
+  { name: 'power on: a virtual box', args: () => ['power', 'on', '--profile', P], says: () => /qemu-amd64 is a virtual box/ },
+  { cli: true, name: 'power on: --confirm-timeout -5', args: (f) => ['power', 'on', '--profile', f.file.real!, '--confirm-timeout', '-5'], says: () => /--confirm-timeout/, endpoints: 'real' },
+  { name: 'power cycle: --confirm-timeout abc', args: (f) => ['power', 'cycle', '--profile', f.file.real!, '--confirm-timeout', 'abc'], says: () => /--confirm-timeout/, endpoints: 'real' },
+  { name: 'console: --profile missing', args: () => ['console'], says: () => /--profile is required/ },
+  { name: 'console: a virtual box', args: () => ['console', '--profile', P], says: () => /qemu-amd64 is a virtual box/ },
+  { name: 'console: an unknown flag', args: (f) => ['console', '--profile', f.file.real!, '--baud', '9600'], says: () => /--baud/, endpoints: 'real' },
+  { name: 'check: --profile missing', args: () => ['check'], says: () => /--profile is required/, out: 'missing' },
+  { name: 'check: an invalid profile', args: (f) => ['check', '--profile', f.file.realPort!], says: (f) => new RegExp(`${esc(f.file.realPort!)}:\\d+:\\d+: ssh\\.port: `), out: 'missing', endpoints: 'realPort' },
+
+  // Profiles.
+  { name: 'profile: a missing file', args: (f) => run(f, path.join(f.tmp, 'missing.yaml')), says: (f) => new RegExp(`${esc(path.join(f.tmp, 'missing.yaml'))}: no such file`), out: 'missing' },
+  { cli: true, name: 'profile: an empty file', args: (f) => run(f, f.file.empty!), says: (f) => new RegExp(`${esc(f.file.empty!)}:1:1: .*the profile is empty`), out: 'missing' },
+  { name: 'profile: only a comment', args: (f) => run(f, f.file.commentOnly!), says: (f) => new RegExp(`${esc(f.file.commentOnly!)}:1:1: .*the profile is empty`), out: 'existing' },
+  { cli: true, name: 'profile: a YAML syntax error', args: (f) => run(f, f.file.syntax!), says: (f) => new RegExp(`${esc(f.file.syntax!)}:\\d+:\\d+: .*YAML`), out: 'missing' },
+  { name: 'profile: a duplicate key', args: (f) => run(f, f.file.dupKey!), says: (f) => new RegExp(`${esc(f.file.dupKey!)}:\\d+:\\d+: .*YAML: Map keys must be unique`), out: 'missing' },
+  { cli: true, name: 'profile: a YAML alias bomb', args: (f) => run(f, f.file.aliasBomb!), says: (f) => new RegExp(`${esc(f.file.aliasBomb!)}:\\d+:\\d+: .*alias`), out: 'missing' },
+  { cli: true, name: 'profile validate: a YAML alias bomb', args: (f) => ['profile', 'validate', f.file.aliasBomb!], says: (f) => new RegExp(`${esc(f.file.aliasBomb!)}:\\d+:\\d+: .*alias`) },
+  { name: 'profile: a YAML document that is a list', args: (f) => run(f, f.file.list!), says: (f) => new RegExp(`${esc(f.file.list!)}:1:1: \\(top level\\): wrong type: expected object, got array`), out: 'missing' },
+  { name: 'profile: an unknown field', args: (f) => run(f, f.file.unknownField!), says: (f) => new RegExp(`${esc(f.file.unknownField!)}:\\d+:\\d+: box\\.colour: unknown field`), out: 'missing' },
+  { name: 'profile: a wrong type', args: (f) => run(f, f.file.wrongType!), says: (f) => new RegExp(`${esc(f.file.wrongType!)}:\\d+:\\d+: virtual\\.memoryMb: wrong type`), out: 'missing' },
+  { name: 'profile: a bad enum value', args: (f) => run(f, f.file.badArch!), says: (f) => new RegExp(`${esc(f.file.badArch!)}:\\d+:\\d+: box\\.arch: bad value`), out: 'missing' },
+  { name: 'profile: ssh.port 70000 (real box)', args: (f) => run(f, f.file.realPort!), says: (f) => new RegExp(`${esc(f.file.realPort!)}:\\d+:\\d+: ssh\\.port: `), out: 'missing', endpoints: 'realPort' },
+  { name: 'profile: a console port 0 (real box)', args: (f) => run(f, f.file.realConsolePort!), says: (f) => new RegExp(`${esc(f.file.realConsolePort!)}:\\d+:\\d+: console\\.link\\.port: `), out: 'missing', endpoints: 'realConsolePort' },
+  { name: 'profile: a negative install deadline', args: (f) => run(f, f.file.badDeadline!), says: (f) => new RegExp(`${esc(f.file.badDeadline!)}:\\d+:\\d+: install\\.deadlines\\.install: `), out: 'missing' },
+  { name: 'profile: connectTimeoutMs 0 (real box)', args: (f) => run(f, f.file.realTimeout!), says: (f) => new RegExp(`${esc(f.file.realTimeout!)}:\\d+:\\d+: console\\.link\\.connectTimeoutMs: `), out: 'missing', endpoints: 'realTimeout' },
+  { name: 'profile: a symlink loop', args: (f) => run(f, f.file.loop!), says: (f) => new RegExp(`profile ${esc(f.file.loop!)}: .*(symbolic links|loop)`), out: 'missing' },
+  { name: 'profile: a directory', args: (f) => run(f, f.file.emptyDir!), says: (f) => new RegExp(`profile ${esc(f.file.emptyDir!)}: .*directory`), out: 'missing' },
+  { name: 'profile: a console password from an unset variable', args: (f) => run(f, f.file.unsetPassword!), says: () => /console\.login\.password: environment variable EVE_QUAL_TEST_UNSET_PASSWORD is not set/, out: 'missing' },
+  { cli: true, name: 'profile: an IPMI password from an unset variable (real box)', args: (f) => run(f, f.file.realIpmi!), says: () => /power\.password: environment variable EVE_QUAL_TEST_UNSET_BMC is not set/, out: 'missing', endpoints: 'realIpmi' },
+  { name: 'profile: an SSH key file that does not exist (real box, --no-install)', args: (f) => run(f, f.file.realNoKey!, '--no-install'), says: (f) => new RegExp(`ssh\\.key: ${esc(path.join(f.tmp, 'no-such-key'))}`), out: 'missing', endpoints: 'realNoKey' },
+
+  // Releases.
+  { name: 'release: a folder that does not exist', args: (f) => ['run', '--profile', P, '--release', path.join(f.tmp, 'no-release')], says: (f) => new RegExp(`release ${esc(path.join(f.tmp, 'no-release'))}: `), out: 'missing' },
+  { name: 'release: no installer asset', args: (f) => ['run', '--profile', P, '--release', f.file.relMissing!], says: (f) => new RegExp(`release ${esc(f.file.relMissing!)} has no installer image`), out: 'missing' },
+  { cli: true, name: 'release: a checksum mismatch', args: (f) => ['install', '--profile', P, '--release', f.file.relCorrupt!], says: () => /amd64\.kvm\.generic\.installer\.raw does not match amd64\.kvm\.generic\.sha256sums/, out: 'missing' },
+  { name: 'release: no line in the sums file', args: (f) => ['run', '--profile', P, '--release', f.file.relNoLine!], says: () => /amd64\.kvm\.generic\.sha256sums has no line for amd64\.kvm\.generic\.installer\.raw/, out: 'existing' },
+  { cli: true, name: 'release: not an EVE image (no CONFIG partition) with the right checksum', args: (f) => ['run', '--profile', P, '--release', f.file.relNotEve!], says: (f) => new RegExp(`${esc(path.join(f.file.relNotEve!, 'amd64.kvm.generic.installer.raw'))}.*(no GPT|no CONFIG)`), out: 'missing' },
+  { cli: true, name: 'install: not an EVE image (no CONFIG partition)', args: (f) => ['install', '--profile', P, '--release', f.file.relNotEve!], says: (f) => new RegExp(`${esc(path.join(f.file.relNotEve!, 'amd64.kvm.generic.installer.raw'))}.*(no GPT|no CONFIG)`), out: 'existing' },
+  { name: 'release: for another arch than the box', args: (f) => ['run', '--profile', P, '--release', f.file.relArm!], says: () => /has no amd64 installer \(it has arm64\)/, out: 'missing' },
+  { cli: true, name: 'release verify: a checksum mismatch', args: (f) => ['release', 'verify', f.file.relCorrupt!, '--arch', 'amd64'], says: () => /amd64\.kvm\.generic\.installer\.raw does not match/ },
+];
+
+/** qemu, swtpm and a lab command that only record that they ran (in $EQ_TOUCHED) and fail. */
+function touchDetectors(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const name of ['qemu-system-x86_64', 'qemu-system-aarch64', 'qemu-img', 'swtpm', 'ipmitool', 'lab-touch']) {
+    fs.writeFileSync(path.join(dir, name), `#!/bin/sh\necho "${name} $*" >> "$EQ_TOUCHED"\nexit 1\n`, { mode: 0o755 });
+  }
+}
+
+/** A loopback listener that counts connections: a real box's console or SSH endpoint. */
+async function endpoint(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+  let n = 0;
+  const socks = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    n++;
+    socks.add(s);
+    s.on('close', () => socks.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connections: () => n,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of socks) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** A real-box profile whose every endpoint is a loopback listener and every lab command a detector. */
+function realProfile(bin: string, consolePort: number, sshPort: number, tmp: string, edit: (lines: string[]) => string[] = (l) => l): string {
+  const touch = JSON.stringify(path.join(bin, 'lab-touch'));
+  return edit([
+    'box: { name: lab-bench, vendor: Lab, model: Bench, arch: amd64, kind: real, sample: R-1 }',
+    `console: { link: { type: tcp, host: 127.0.0.1, port: ${consolePort}, protocol: raw, connectTimeoutMs: 2000 }, device: ttyS0 }`,
+    `ssh: { host: 127.0.0.1, port: ${sshPort}, hostKey: { recordTo: ${JSON.stringify(path.join(tmp, 'known'))} } }`,
+    `power: { type: command, on: [${touch}, on], off: [${touch}, off], status: [${touch}, status] }`,
+    `media: { type: usb-sd-mux, write: [${touch}, write], toBox: [${touch}, box], toHost: [${touch}, host] }`,
+    'install: { disk: vda }',
+    'hardware:',
+    '  ethernet:',
+    '    - { name: eth0 }',
+    '',
+  ]).join('\n');
+}
+
+function copyRelease(src: string, dir: string, only?: RegExp): string {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of fs.readdirSync(src)) if (!only || only.test(f)) fs.copyFileSync(path.join(src, f), path.join(dir, f));
+  return dir;
+}
+
+function writeSums(dir: string, file: string): void {
+  const digest = execaSync('sha256sum', [file], { cwd: dir }).stdout.trim();
+  fs.writeFileSync(path.join(dir, file.replace(/installer\.raw$/, 'sha256sums')), `${digest}\n`);
+}
+
+async function makeFixtures(f: Fixtures, bin: string, endpoints: Map<string, Awaited<ReturnType<typeof endpoint>>>): Promise<void> {
+  const { tmp, file } = f;
+  const put = (name: string, text: string) => {
+    file[name] = path.join(tmp, 'profiles', name, `${name}.yaml`);
+    fs.mkdirSync(path.dirname(file[name]!), { recursive: true });
+    fs.writeFileSync(file[name]!, text);
+  };
+  const base = fs.readFileSync(P, 'utf8');
+  const variant = (name: string, from: string | RegExp, to: string) => {
+    const text = base.replace(from, to);
+    if (text === base) throw new Error(`edit ${String(from)} changed nothing`);
+    put(name, text);
+  };
+  file.aFile = path.join(tmp, 'a-file');
+  fs.writeFileSync(file.aFile, 'not a directory\n');
+  file.emptyDir = path.join(tmp, 'empty-dir');
+  fs.mkdirSync(file.emptyDir);
+  put('empty', '');
+  put('commentOnly', '# nothing declared yet\n');
+  put('syntax', 'box: { name: x, vendor: [unclosed\nconsole: :\n');
+  variant('dupKey', '  vendor: QEMU\n', '  vendor: QEMU\n  vendor: Other\n');
+  put('aliasBomb', ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`), ''].join('\n'));
+  put('list', '- box: { name: x }\n');
+  variant('unknownField', '  vendor: QEMU\n', '  vendor: QEMU\n  colour: blue\n');
+  variant('wrongType', 'memoryMb: 1024', 'memoryMb: lots');
+  variant('badArch', 'arch: amd64', 'arch: amd65');
+  variant('badDeadline', 'install: 600', 'install: -600');
+  variant('unsetPassword', '  baud: 115200', '  baud: 115200\n  login: { user: root, password: { env: EVE_QUAL_TEST_UNSET_PASSWORD } }');
+  file.loop = path.join(tmp, 'loop-a.yaml');
+  fs.symlinkSync(path.join(tmp, 'loop-b.yaml'), file.loop);
+  fs.symlinkSync(file.loop, path.join(tmp, 'loop-b.yaml'));
+  const real = async (name: string, edit?: (l: string[]) => string[]) => {
+    const c = await endpoint();
+    const s = await endpoint();
+    endpoints.set(name, { port: c.port, connections: () => c.connections() + s.connections(), close: async () => { await c.close(); await s.close(); } });
+    put(name, realProfile(bin, c.port, s.port, tmp, edit));
+  };
+  await real('real');
+  await real('realPort', (l) => l.map((x) => x.replace(/^ssh: \{ host: 127\.0\.0\.1, port: \d+/, 'ssh: { host: 127.0.0.1, port: 70000')));
+  await real('realConsolePort', (l) => l.map((x) => x.replace(/port: \d+, protocol/, 'port: 0, protocol')));
+  await real('realTimeout', (l) => l.map((x) => x.replace('connectTimeoutMs: 2000', 'connectTimeoutMs: 0')));
+  await real('realIpmi', (l) => l.map((x) => (x.startsWith('power:') ? 'power: { type: ipmi, host: 127.0.0.1, port: 1623, user: admin, password: { env: EVE_QUAL_TEST_UNSET_BMC } }' : x)));
+  await real('realNoKey', (l) => l.map((x) => x.replace('ssh: { host', `ssh: { key: { file: ${JSON.stringify(path.join(tmp, 'no-such-key'))} }, host`)));
+  const program = fs.readFileSync(path.join(repoRoot, 'suites', 'program.yaml'), 'utf8');
+  file.programUnknown = path.join(tmp, 'program-unknown.yaml');
+  fs.writeFileSync(file.programUnknown, program.replace(/^revision: 1$/m, 'revision: 1\ncolour: blue'));
+  file.programSyntax = path.join(tmp, 'program-syntax.yaml');
+  fs.writeFileSync(file.programSyntax, 'name: [unclosed\nlevels: :\n');
+  file.programType = path.join(tmp, 'program-type.yaml');
+  fs.writeFileSync(file.programType, 'name: P\nrevision: 1\nlevels: many\n');
+  file.waiversBad = path.join(tmp, 'waivers.yaml');
+  fs.writeFileSync(file.waiversBad, 'waivers: none\n');
+  file.brokenRun = path.join(tmp, 'broken-run');
+  fs.mkdirSync(file.brokenRun);
+  fs.writeFileSync(path.join(file.brokenRun, 'results.json'), '{"runId": "x", "tests": [');
+  makeReleases(f);
+}
+
+function makeReleases(f: Fixtures): void {
+  const { tmp, file, release } = f;
+  const v = path.basename(release);
+  const raw = 'amd64.kvm.generic.installer.raw';
+  file.relMissing = copyRelease(release, path.join(tmp, 'rel-missing', v), /sha256sums$/);
+  file.relArm = copyRelease(release, path.join(tmp, 'rel-arm', v), /^arm64\.kvm\.generic\.(installer\.raw|sha256sums)$/);
+  file.relCorrupt = copyRelease(release, path.join(tmp, 'rel-corrupt', v), /^amd64\.kvm\.generic\.(installer\.raw|sha256sums)$/);
+  const fd = fs.openSync(path.join(file.relCorrupt, raw), 'r+');
+  fs.writeSync(fd, Buffer.from([0x42]), 0, 1, 1_000_000);
+  fs.closeSync(fd);
+  file.relNoLine = copyRelease(release, path.join(tmp, 'rel-noline', v), /^amd64\.kvm\.generic\.installer\.raw$/);
+  fs.writeFileSync(path.join(file.relNoLine, 'amd64.kvm.generic.sha256sums'), `${'0'.repeat(64)}  amd64.kvm.generic.installer-net.tar\n`);
+  // The fixture installer with its partition tables (protective MBR, primary GPT) wiped, sums recomputed: it
+  // checksums right and is no EVE image.
+  file.relNotEve = copyRelease(release, path.join(tmp, 'rel-noteve', v), /^amd64\.kvm\.generic\.installer\.raw$/);
+  const nfd = fs.openSync(path.join(file.relNotEve, raw), 'r+');
+  fs.writeSync(nfd, Buffer.alloc(34 * 512), 0, 34 * 512, 0);
+  fs.closeSync(nfd);
+  writeSums(file.relNotEve, raw);
+}
+
+interface Outcome {
+  exitCode: number | undefined;
+  stderr: string;
+  stdout: string;
+  touched: string;
+  outDir?: string;
+  outBefore?: string[];
+}
+
+/** `eve-qual release` reports its verify progress on stderr (stdout is the folder, for scripts): not the error. */
+const PROGRESS = /^(verify|download) \S+: \d+% \(/;
+
+/** Processes at once for the `cli` rows (the in-process rows run one at a time beside them). */
+const CONCURRENCY = 3;
+
+/** The real CLI, as a user runs it. */
+async function viaCli(args: string[], env: Record<string, string>): Promise<Pick<Outcome, 'exitCode' | 'stdout' | 'stderr'>> {
+  const r = await execa(path.join(repoRoot, 'bin', 'eve-qual'), args, { cwd: repoRoot, reject: false, timeout: 60_000, env });
+  return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** The CLI's main() in this process: what it writes to stdout and stderr captured, its return value the exit code. */
+async function inProcess(args: string[], env: Record<string, string>): Promise<Pick<Outcome, 'exitCode' | 'stdout' | 'stderr'>> {
+  const { main } = await import('../../lib/cli/main.ts');
+  const out: string[] = [];
+  const err: string[] = [];
+  const writes = { out: process.stdout.write, err: process.stderr.write };
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const capture = (into: string[]) => ((chunk: string | Uint8Array) => (into.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stdout.write = capture(out);
+  process.stderr.write = capture(err);
+  Object.assign(process.env, env);
+  let exitCode: number | undefined;
+  try {
+    exitCode = await main(args);
+  } catch (e) {
+    err.push(`main() threw: ${(e as Error).stack ?? String(e)}`);
+  } finally {
+    process.stdout.write = writes.out;
+    process.stderr.write = writes.err;
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  return { exitCode, stdout: out.join(''), stderr: err.join('') };
+}
+
+/** A pool of `n` slots: run(task) waits for a free one. */
+function pool(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let free = n;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
+describe('bad input, every command: exit 2, one line naming the input, nothing touched', function () {
+  this.timeout(600_000);
+  const f: Fixtures = { tmp: '', release: '', file: {} };
+  const endpoints = new Map<string, Awaited<ReturnType<typeof endpoint>>>();
+  const outcomes = new Map<BadInput, Promise<Outcome>>();
+  let bin: string;
+
+  async function runCase(c: BadInput, i: number, slot: ReturnType<typeof pool>): Promise<Outcome> {
+    const args = c.args(f);
+    const touchedFile = path.join(f.tmp, 'touched', `${i}.log`);
+    let outDir: string | undefined;
+    let outBefore: string[] | undefined;
+    if (c.out) {
+      outDir = path.join(f.tmp, 'out', String(i));
+      if (c.out === 'existing') {
+        fs.mkdirSync(outDir, { recursive: true });
+        fs.writeFileSync(path.join(outDir, 'kept.txt'), 'kept\n');
+        outBefore = fs.readdirSync(outDir, { recursive: true }).map(String).sort();
+      }
+      args.push('--out', outDir);
+    }
+    const env = { PATH: `${bin}:${process.env.PATH}`, EQ_TOUCHED: touchedFile };
+    const r = await slot(() => (c.cli ? viaCli(args, env) : inProcess(args, env)));
+    const touched = fs.existsSync(touchedFile) ? fs.readFileSync(touchedFile, 'utf8') : '';
+    return { ...r, touched, ...(outDir ? { outDir } : {}), ...(outBefore ? { outBefore } : {}) };
+  }
+
+  before(async function () {
+    f.release = await fixtureRelease();
+    f.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-badtable-'));
+    bin = path.join(f.tmp, 'bin');
+    touchDetectors(bin);
+    fs.mkdirSync(path.join(f.tmp, 'touched'));
+    await makeFixtures(f, bin, endpoints);
+    // Every row starts now; each `it` below awaits its own.
+    const processes = pool(CONCURRENCY);
+    const here = pool(1);
+    cases.forEach((c, i) => outcomes.set(c, runCase(c, i, c.cli ? processes : here)));
+  });
+
+  after(async () => {
+    await Promise.allSettled(outcomes.values());
+    for (const e of endpoints.values()) await e.close();
+    if (f.tmp) fs.rmSync(f.tmp, { recursive: true, force: true });
+  });
+
+  it(`holds at least 44 bad inputs`, () => expect(cases.length).to.be.at.least(44));
+
+  for (const c of cases) {
+    it(c.name, async () => {
+      const r = await outcomes.get(c)!;
+      const all = `exit ${r.exitCode}\n--- stderr\n${r.stderr}\n--- stdout\n${r.stdout}`;
+      expect(r.exitCode, all).to.equal(2);
+      expect(r.stderr, all).not.to.match(/^\s+at /m);
+      const lines = r.stderr.split('\n').filter((l) => l.trim() && !PROGRESS.test(l));
+      expect(lines, all).to.have.length(1);
+      expect(lines[0], all).to.match(c.says(f));
+      expect(r.touched, `a box was touched:\n${all}`).to.equal('');
+      if (c.endpoints) expect(endpoints.get(c.endpoints)!.connections(), `the box's endpoints were connected to:\n${all}`).to.equal(0);
+      if (r.outDir && !r.outBefore) expect(fs.existsSync(r.outDir), `--out ${r.outDir} was created:\n${all}`).to.equal(false);
+      if (r.outDir && r.outBefore) expect(fs.readdirSync(r.outDir, { recursive: true }).map(String).sort(), all).to.deep.equal(r.outBefore);
+      for (const w of c.notWritten?.(f) ?? []) expect(fs.existsSync(w), `${w} was written:\n${all}`).to.equal(false);
+      if (c.args(f).includes('--out') && fs.existsSync(f.file.aFile!)) expect(fs.readFileSync(f.file.aFile!, 'utf8')).to.equal('not a directory\n');
+    });
+  }
+});
