@@ -34,6 +34,8 @@ export class SshConnection {
   /** Why the connection went away, once it has (for the errors of whatever was running on it). */
   lostCause?: string;
   closed = false;
+  /** Let go of by drop(): its loss was eve-qual's decision, not news about the box. */
+  dropped = false;
   private readonly closeListeners = new Set<(cause: string) => void>();
   private readonly closedPromise: Promise<void>;
 
@@ -126,6 +128,18 @@ export class SshConnection {
     }
     this.closeListeners.add(fn);
     return () => this.closeListeners.delete(fn);
+  }
+
+  /**
+   * Let go of the connection at once, without a word to the box: for a box known to have rebooted, whose connection
+   * is dead although nothing said so (behind a NAT port forward no FIN ever comes). Whatever runs on it fails with
+   * `cause`.
+   */
+  drop(cause: string): void {
+    if (this.closed) return;
+    this.dropped = true;
+    this.lostCause = cause;
+    this.client.destroy();
   }
 
   /** Close politely, then forcibly if the box does not answer. */

@@ -5,7 +5,10 @@
 //
 // Connection life: the first connection fails fast (a wrong address should not look like a slow box); once a box has
 // been reached, a lost connection (the box rebooted) is re-established by the next command, retrying with backoff
-// within that command's deadline. waitReady() is the explicit "the box is booting, wait for SSH".
+// within that command's deadline. waitReady() is the explicit "the box has booted, wait for SSH": it trusts no
+// connection from before the boot (behind a NAT port forward such as QEMU's hostfwd a reset box sends no FIN, and
+// keepalives take 15 s to notice), and retries everything a booting box does (connections accepted and closed,
+// sshd closing them right after the login while it restarts) until its deadline.
 import { EventEmitter } from 'node:events';
 import { readFile, unlink } from 'node:fs/promises';
 import type { Client } from 'ssh2';
@@ -159,19 +162,74 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
     this.hostKey = checkHostKeyPolicy(policy, this.hostPort);
   }
 
+  /**
+   * Let go of the connection that is up, at once and without waiting for the box: after a reset it is dead, though
+   * nothing may say so for a while. Commands running on it fail with `cause`; no 'disconnect' is emitted (the loss is
+   * no news about the box); the next command connects anew.
+   */
+  dropConnection(cause: string): void {
+    if (this.conn) this.forget(this.conn, cause);
+  }
+
   /** Connect now (one attempt, no retry); run() does this by itself. */
   async connect(opts: RunOptions = {}): Promise<void> {
     await this.connection(new Deadline(opts.timeout ?? this.connectTimeout), false);
   }
 
   /**
-   * Wait until the box accepts SSH and a shell answers: for a box that is booting. Refusals and resets are retried
-   * with backoff until the deadline; a wrong host key or a refused key fail at once (waiting does not fix them).
+   * Wait until the box, which has just booted, accepts SSH and a shell answers. A connection still up is from before
+   * the boot and is dropped unheard. Until the deadline, with backoff, everything a booting box does is retried:
+   * refusals, resets, connections closed during the handshake or right after the login (sshd starting, or restarted
+   * once while EVE's debug container sets up its keys), a login that gives no shell. A wrong host key or a refused
+   * key fail at once: waiting does not fix them.
    */
   async waitReady(opts: { timeout: number }): Promise<void> {
     const deadline = new Deadline(opts.timeout);
-    await this.connection(deadline, true);
-    await this.run('true', { timeout: Math.max(1, deadline.remaining()) });
+    this.dropConnection('dropped: the box booted since (waitReady)');
+    let delay = RETRY_FIRST_MS;
+    let cause: string | undefined;
+    for (let attempt = 1; ; attempt++) {
+      cause = await this.tryShell(deadline, cause);
+      if (cause === undefined) return;
+      if (deadline.expired()) throw this.notReady(deadline, cause);
+      const wait = Math.min(delay, deadline.remaining());
+      this.emit('retry', { attempt, cause, delayMs: wait });
+      await pause(wait, this.abort.signal).catch(() => {
+        throw this.closedError();
+      });
+      delay = Math.min(delay * 2, RETRY_MAX_MS);
+    }
+  }
+
+  /**
+   * One try of waitReady(): undefined when a shell answered, else why not, to be tried again. Out of time, the
+   * error names the last cause seen: this try's, else `before` (the previous try's).
+   */
+  private async tryShell(deadline: Deadline, before: string | undefined): Promise<string | undefined> {
+    const unready = (err: unknown, otherwise: string) =>
+      err instanceof DeadlineError ? this.notReady(deadline, this.lastConnectError?.message ?? otherwise, err) : err;
+    // A wrong key or host key is thrown from here at once: the connect loop retries only what may pass later.
+    const conn = await this.connection(deadline, true).catch((err: unknown) => {
+      throw unready(err, before ?? 'no answer yet');
+    });
+    try {
+      await this.run('true', { timeout: Math.max(1, deadline.remaining()) });
+      return undefined;
+    } catch (err) {
+      if (err instanceof DeadlineError) throw unready(err, 'logged in, but no shell answered');
+      if (this.closed || !(err instanceof LabError) || (err instanceof SshConnectError && !err.transient)) throw err;
+      // Logged in, then no shell: sshd went away with its sessions, or this login is stuck. The next connection, then.
+      const cause = conn.closed ? `the connection closed right after the login: ${conn.lostCause}` : `logged in, but no shell started: ${err.message}`;
+      this.forget(conn, `dropped: ${cause}`);
+      return cause;
+    }
+  }
+
+  private notReady(deadline: Deadline, cause: string, err?: Error): DeadlineError {
+    return new DeadlineError(`SSH on ${this.hostPort} to accept a connection and run a command (last attempt: ${cause})`, deadline.totalMs, {
+      where: this.where,
+      ...(err ? { cause: err } : {}),
+    });
   }
 
   run(cmd: string, opts: SshRunOptions = {}): Promise<SshRunResult> {
@@ -443,9 +501,17 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
         this.conn = undefined;
         this.channel = undefined;
       }
-      if (!this.closed) this.emit('disconnect', cause);
+      if (!this.closed && !conn.dropped) this.emit('disconnect', cause);
     });
     this.emit('connect');
+  }
+
+  private forget(conn: SshConnection, cause: string): void {
+    if (this.conn === conn) {
+      this.conn = undefined;
+      this.channel = undefined;
+    }
+    conn.drop(cause);
   }
 
   private async loadKey(): Promise<Buffer> {
