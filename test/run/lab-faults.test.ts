@@ -134,6 +134,31 @@ describe('lab faults on a real box: each an error with its cause, never a pass, 
     await expectLabFault(file, { step: 'open the box and its console', test: 'install/installer-completes', cause: [new RegExp(`127\\.0\\.0\\.1:${port}`), /ECONNREFUSED|connection refused/] });
   });
 
+  it('a terminal server that resets the console under the install, and every reconnection: host, port and the reset', async () => {
+    // The first connection is the console, held open; the power-on command connects too (the relay shares the
+    // terminal server) and from then on the server drops every connection with a TCP reset, the console's included.
+    let console: net.Socket | undefined;
+    const resetter = net.createServer((s) => {
+      if (!console) {
+        console = s.on('error', () => undefined);
+        return;
+      }
+      console.resetAndDestroy();
+      s.resetAndDestroy();
+    });
+    await new Promise<void>((resolve) => resetter.listen(0, '127.0.0.1', resolve));
+    const port = (resetter.address() as net.AddressInfo).port;
+    try {
+      const file = profile('console-reset', {
+        console: `console: { link: { type: tcp, host: 127.0.0.1, port: ${port}, protocol: raw, connectTimeoutMs: 2000, reconnectDeadlineMs: 2000 }, device: ttyS0 }`,
+        power: `power: { type: command, on: [socat, -u, /dev/null, 'TCP:127.0.0.1:${port}'], off: ['true'], minOffSeconds: 0.1 }`,
+      });
+      await expectLabFault(file, { step: 'installer starts', test: 'install/installer-completes', cause: [new RegExp(`127\\.0\\.0\\.1:${port}`), /ECONNRESET|reset/] });
+    } finally {
+      await new Promise<void>((resolve) => resetter.close(() => resolve()));
+    }
+  });
+
   it('a power command that fails: the command, its exit status and what it said', async () => {
     const relay = path.join(tmp, 'relay.sh');
     fs.writeFileSync(relay, '#!/bin/sh\necho "relay board 3: no answer on /dev/ttyRELAY" >&2\nexit 7\n', { mode: 0o755 });
@@ -168,16 +193,20 @@ describe('lab faults on a real box: each an error with its cause, never a pass, 
     });
   });
 
+  /** A console that reaches a real shell on a pty whose /run/eve-release and /etc/ssh are the box's (a mount
+   * namespace of its own), as an installed EVE's console shows them; host keys from `hostKeyPub`. */
+  async function shellConsole(hostKeyPub: string): Promise<string> {
+    const eveRelease = (await resolveRelease(release, 'amd64')).expectedEveRelease;
+    const script = 'mount -t tmpfs eq /run && echo "$1" > /run/eve-release && mount -t tmpfs eq /etc/ssh && cp "$2" /etc/ssh/ && exec script -qfc "sh -i" /dev/null';
+    const command = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'console', eveRelease, hostKeyPub];
+    return `console: { link: { type: process, command: ${JSON.stringify(command)}, connectTimeoutMs: 2000, reconnectDeadlineMs: 2000 }, device: ttyS0 }`;
+  }
+
   it('an sshd that refuses the key, on a box whose console shell works (--no-install): user@host:port and the refusal', async () => {
     const sshd = await startSshd();
     sshds.push(sshd);
-    const eveRelease = (await resolveRelease(release, 'amd64')).expectedEveRelease;
-    // The console: a real shell on a pty whose /run/eve-release and /etc/ssh are the box's (a mount namespace of its
-    // own), as an installed EVE's console shows them.
-    const script = 'mount -t tmpfs eq /run && echo "$1" > /run/eve-release && mount -t tmpfs eq /etc/ssh && cp "$2" /etc/ssh/ && exec script -qfc "sh -i" /dev/null';
-    const command = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'console', eveRelease, path.join(sshd.dir, 'ssh_host_ed25519_key.pub')];
     const file = profile('ssh-refuses', {
-      console: `console: { link: { type: process, command: ${JSON.stringify(command)}, connectTimeoutMs: 2000, reconnectDeadlineMs: 2000 }, device: ttyS0 }`,
+      console: await shellConsole(path.join(sshd.dir, 'ssh_host_ed25519_key.pub')),
       ssh: `ssh: { host: 127.0.0.1, port: ${sshd.port}, user: ${sshd.user}, key: { file: ${JSON.stringify(key)} }, hostKey: { recordTo: ${JSON.stringify(path.join(tmp, 'ssh-refuses.known'))} } }`,
     });
     await expectLabFault(
@@ -185,5 +214,16 @@ describe('lab faults on a real box: each an error with its cause, never a pass, 
       { step: 'SSH answers with the injected key', test: 'remote-shell/ssh-key', cause: [new RegExp(`${sshd.user}@127\\.0\\.0\\.1:${sshd.port}`), /authentication refused/] },
       ['--no-install'],
     );
+  });
+
+  it('an SSH port that refuses connections, on a box whose console shell works (--no-install): host, port and the refusal', async () => {
+    const hostKey = path.join(fs.mkdtempSync(path.join(tmp, 'hostkey-')), 'ssh_host_ed25519_key');
+    await generateKey(hostKey);
+    const port = await freePort();
+    const file = profile('ssh-closed', {
+      console: await shellConsole(`${hostKey}.pub`),
+      ssh: `ssh: { host: 127.0.0.1, port: ${port}, key: { file: ${JSON.stringify(key)} }, hostKey: { recordTo: ${JSON.stringify(path.join(tmp, 'ssh-closed.known'))} } }`,
+    });
+    await expectLabFault(file, { step: 'SSH answers with the injected key', test: 'remote-shell/ssh-key', cause: [new RegExp(`127\\.0\\.0\\.1:${port}`), /ECONNREFUSED|refused/] }, ['--no-install']);
   });
 });
