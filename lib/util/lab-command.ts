@@ -27,6 +27,16 @@ export function fillPlaceholders(argv: readonly string[], vars: Readonly<Record<
   );
 }
 
+/**
+ * The last lines a failed command said, on one line: the cause is often not the last line (dd names the device and
+ * errno, then prints its record and byte counts).
+ */
+function saidLast(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-4);
+  const one = lines.join(' / ');
+  return one.length > 400 ? `…${one.slice(-400)}` : one;
+}
+
 /** Run it; resolves with its stdout, throws LabError on a timeout, a missing program or a non-zero exit. */
 export async function runLabCommand(argv: readonly string[], o: LabCommandOptions): Promise<string> {
   const ms = o.timeoutMs ?? 30_000;
@@ -35,7 +45,7 @@ export async function runLabCommand(argv: readonly string[], o: LabCommandOption
   const wrapped = file !== argv[0];
   const r = await execa(file, args, { cwd: o.cwd, reject: false, stdin: 'ignore', timeout: ms, killSignal: 'SIGKILL', cleanup: true });
   const shown = argv.join(' ');
-  const said = (String(r.stderr ?? '').trim() || String(r.stdout ?? '').trim()).split('\n').at(-1) ?? '';
+  const said = saidLast(String(r.stderr ?? '').trim() || String(r.stdout ?? '').trim());
   if (r.timedOut) throw new LabError(`${o.where}: ${o.what} command \`${shown}\` did not finish within ${formatMs(ms)} (killed)`, { where: o.where });
   const code = (r.cause as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || (wrapped && r.exitCode === 127 && /No such file|failed to execute/.test(String(r.stderr))))

@@ -180,6 +180,11 @@ describe('lab faults on a real box: each an error with its cause, never a pass, 
     });
   });
 
+  it('a media write that fails part way (the card is full: /dev/full): the device and errno, not dd\'s byte count', async () => {
+    const file = profile('media-full', { media: "media: { type: usb-sd-mux, write: [dd, 'if={image}', of=/dev/full, bs=1M], toBox: ['true'], toHost: ['true'] }" });
+    await expectLabFault(file, { step: 'attach the installer', test: 'install/installer-completes', cause: [/\/dev\/full/, /No space left on device/, /exited with code 1/] });
+  });
+
   it('a BMC that refuses the credentials: host, port and the refusal', async function () {
     const sim = await startIpmiSim({ dir: fs.mkdtempSync(path.join(tmp, 'bmc-')), password: 'right-password', serial: 'none' });
     sims.push(sim);
