@@ -1,7 +1,7 @@
 // eve-qual check --profile FILE [--out DIR] [--json]
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExitCode } from '../errors.ts';
+import { ConfigError, describeSystemError, ExitCode } from '../errors.ts';
 import { checkLab, type CheckReport } from '../lab/health-check.ts';
 import { loadProfile } from '../profile/load.ts';
 import { parseCommandArgs, requireOption } from './args.ts';
@@ -48,12 +48,22 @@ export const checkCommand: Command = {
     }
     const loaded = loadProfile(requireOption('check', values.profile, 'profile'));
     const out = values.out;
+    if (out) makeOutDir(out);
     const report = await checkLab(loaded, out ? { consoleLog: path.join(out, 'console', `${loaded.profile.box.name}.log`) } : {});
     if (out) {
-      fs.mkdirSync(out, { recursive: true });
       fs.writeFileSync(path.join(out, 'check.json'), JSON.stringify(report, null, 2) + '\n');
     }
     console.log(values.json ? JSON.stringify(report, null, 2) : formatCheck(report));
     return report.ok ? ExitCode.ok : ExitCode.lab;
   },
 };
+
+/** --out made before any path to the box is tried: a file there, or a place no folder can be, is bad input. */
+function makeOutDir(out: string): void {
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new ConfigError(`eve-qual check: --out ${out}: exists and is not a directory`, { where: out });
+  try {
+    fs.mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new ConfigError(`eve-qual check: --out ${out}: cannot create it: ${describeSystemError(e)}`, { where: out, cause: e });
+  }
+}

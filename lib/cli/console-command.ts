@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ConsoleLog } from '../console/console-log.ts';
-import { ConfigError, ExitCode } from '../errors.ts';
+import { ConfigError, describeSystemError, ExitCode } from '../errors.ts';
 import { consoleLinkFor } from '../lab/console-link.ts';
 import type { Link } from '../link/link.ts';
 import { loadProfile } from '../profile/load.ts';
@@ -133,7 +133,7 @@ export const consoleCommand: Command = {
     const p = loaded.profile;
     if (p.box.kind === 'virtual') throw new ConfigError(`eve-qual console: ${p.box.name} is a virtual box; its console exists only inside eve-qual run/install (see the run's console/ log)`);
     const logFile = values.log ?? path.join('runs', 'console', `${p.box.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
-    fs.mkdirSync(path.dirname(logFile), { recursive: true });
+    openLog(logFile, values.log !== undefined);
     const link = consoleLinkFor(loaded);
     await link.open();
     const stdin = process.stdin;
@@ -150,3 +150,13 @@ export const consoleCommand: Command = {
     }
   },
 };
+
+/** The console log must be writable before the box's console is connected to: otherwise bad input, told so. */
+function openLog(logFile: string, given: boolean): void {
+  try {
+    fs.mkdirSync(path.dirname(logFile), { recursive: true });
+    fs.closeSync(fs.openSync(logFile, 'a'));
+  } catch (e) {
+    throw new ConfigError(`eve-qual console: ${given ? '--log' : 'the console log'} ${logFile}: cannot write it: ${describeSystemError(e)}`, { where: logFile, cause: e });
+  }
+}

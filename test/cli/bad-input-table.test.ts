@@ -84,13 +84,22 @@ const cases: BadInput[] = [
   { name: 'power: an unknown action', args: () => ['power', 'explode', '--profile', P], says: () => /power: say one of/ },
   { name: 'power on: --profile missing', args: () => ['power', 'on'], says: () => /--profile is required/ },
   { name: 'power on: a virtual box', args: () => ['power', 'on', '--profile', P], says: () => /qemu-amd64 is a virtual box/ },
-  { cli: true, name: 'power on: --confirm-timeout -5', args: (f) => ['power', 'on', '--profile', f.file.real!, '--confirm-timeout', '-5'], says: () => /--confirm-timeout/, endpoints: 'real' },
-  { name: 'power cycle: --confirm-timeout abc', args: (f) => ['power', 'cycle', '--profile', f.file.real!, '--confirm-timeout', 'abc'], says: () => /--confirm-timeout/, endpoints: 'real' },
+  { cli: true, name: 'power on: --confirm-timeout -5', args: (f) => ['power', 'on', '--profile', f.file.realPowerOn!, '--confirm-timeout', '-5'], says: () => /--confirm-timeout/, endpoints: 'realPowerOn' },
+  { name: 'power cycle: --confirm-timeout abc', args: (f) => ['power', 'cycle', '--profile', f.file.realPowerCycle!, '--confirm-timeout', 'abc'], says: () => /--confirm-timeout/, endpoints: 'realPowerCycle' },
   { name: 'console: --profile missing', args: () => ['console'], says: () => /--profile is required/ },
   { name: 'console: a virtual box', args: () => ['console', '--profile', P], says: () => /qemu-amd64 is a virtual box/ },
-  { name: 'console: an unknown flag', args: (f) => ['console', '--profile', f.file.real!, '--baud', '9600'], says: () => /--baud/, endpoints: 'real' },
+  { name: 'console: an unknown flag', args: (f) => ['console', '--profile', f.file.realConsoleFlag!, '--baud', '9600'], says: () => /--baud/, endpoints: 'realConsoleFlag' },
   { name: 'check: --profile missing', args: () => ['check'], says: () => /--profile is required/, out: 'missing' },
   { name: 'check: an invalid profile', args: (f) => ['check', '--profile', f.file.realPort!], says: (f) => new RegExp(`${esc(f.file.realPort!)}:\\d+:\\d+: ssh\\.port: `), out: 'missing', endpoints: 'realPort' },
+  { name: 'check: --out naming an existing file (real box)', args: (f) => ['check', '--profile', f.file.realCheckOut!, '--out', f.file.aFile!], says: (f) => new RegExp(`--out ${esc(f.file.aFile!)}: exists and is not a directory`), endpoints: 'realCheckOut' },
+  { name: 'console: --log under a file (real box)', args: (f) => ['console', '--profile', f.file.realLogFile!, '--log', path.join(f.file.aFile!, 'c.log')], says: (f) => new RegExp(`--log ${esc(path.join(f.file.aFile!, 'c.log'))}: `), endpoints: 'realLogFile' },
+  { name: 'console: --log naming a folder (real box)', args: (f) => ['console', '--profile', f.file.realLogDir!, '--log', f.file.emptyDir!], says: (f) => new RegExp(`--log ${esc(f.file.emptyDir!)}: `), endpoints: 'realLogDir' },
+  { name: 'run: --no-install on a virtual box', args: (f) => run(f, P, '--no-install'), says: () => /--no-install: a virtual box is created fresh/, out: 'missing' },
+  { name: 'run: --level 0', args: (f) => run(f, P, '--level', '0'), says: () => /--level must be 1, 2, 3 or 4 \(got 0\)/, out: 'missing' },
+  { name: 'profile init: --out naming an existing file', args: (f) => ['profile', 'init', '--out', f.file.aFile!, '--vendor', 'V', '--model', 'M', '--arch', 'amd64', '--ssh-host', '10.0.0.9', '--console', '/dev/ttyUSB0'], says: (f) => new RegExp(`${esc(f.file.aFile!)} exists; choose another --out`) },
+  { name: 'report: --waivers missing file', args: (f) => ['report', GOOD_RUN, '--html', path.join(f.tmp, 'w.html'), '--waivers', path.join(f.tmp, 'no-waivers.yaml')], says: (f) => new RegExp(`waivers file ${esc(path.join(f.tmp, 'no-waivers.yaml'))}: no such file`), notWritten: (f) => [path.join(f.tmp, 'w.html')] },
+  { name: 'qualify: --program missing file', args: (f) => ['qualify', GOOD_RUN, '--program', path.join(f.tmp, 'no-program.yaml')], says: (f) => new RegExp(`program ${esc(path.join(f.tmp, 'no-program.yaml'))}: no such file`) },
+  { name: 'release verify: two releases', args: (f) => ['release', 'verify', f.release, f.release, '--arch', 'amd64'], says: () => /one release at a time/ },
 
   // Profiles.
   { name: 'profile: a missing file', args: (f) => run(f, path.join(f.tmp, 'missing.yaml')), says: (f) => new RegExp(`${esc(path.join(f.tmp, 'missing.yaml'))}: no such file`), out: 'missing' },
@@ -109,6 +118,7 @@ const cases: BadInput[] = [
   { name: 'profile: a negative install deadline', args: (f) => run(f, f.file.badDeadline!), says: (f) => new RegExp(`${esc(f.file.badDeadline!)}:\\d+:\\d+: install\\.deadlines\\.install: `), out: 'missing' },
   { name: 'profile: connectTimeoutMs 0 (real box)', args: (f) => run(f, f.file.realTimeout!), says: (f) => new RegExp(`${esc(f.file.realTimeout!)}:\\d+:\\d+: console\\.link\\.connectTimeoutMs: `), out: 'missing', endpoints: 'realTimeout' },
   { name: 'profile: a symlink loop', args: (f) => run(f, f.file.loop!), says: (f) => new RegExp(`profile ${esc(f.file.loop!)}: .*(symbolic links|loop)`), out: 'missing' },
+  { name: 'profile: a dangling symlink', args: (f) => run(f, f.file.dangling!), says: (f) => new RegExp(`profile ${esc(f.file.dangling!)}: no such file`), out: 'missing' },
   { name: 'profile: a directory', args: (f) => run(f, f.file.emptyDir!), says: (f) => new RegExp(`profile ${esc(f.file.emptyDir!)}: .*directory`), out: 'missing' },
   { name: 'profile: a console password from an unset variable', args: (f) => run(f, f.file.unsetPassword!), says: () => /console\.login\.password: environment variable EVE_QUAL_TEST_UNSET_PASSWORD is not set/, out: 'missing' },
   { cli: true, name: 'profile: an IPMI password from an unset variable (real box)', args: (f) => run(f, f.file.realIpmi!), says: () => /power\.password: environment variable EVE_QUAL_TEST_UNSET_BMC is not set/, out: 'missing', endpoints: 'realIpmi' },
@@ -121,6 +131,8 @@ const cases: BadInput[] = [
   { name: 'release: no line in the sums file', args: (f) => ['run', '--profile', P, '--release', f.file.relNoLine!], says: () => /amd64\.kvm\.generic\.sha256sums has no line for amd64\.kvm\.generic\.installer\.raw/, out: 'existing' },
   { cli: true, name: 'release: not an EVE image (no CONFIG partition) with the right checksum', args: (f) => ['run', '--profile', P, '--release', f.file.relNotEve!], says: (f) => new RegExp(`${esc(path.join(f.file.relNotEve!, 'amd64.kvm.generic.installer.raw'))}.*(no GPT|no CONFIG)`), out: 'missing' },
   { cli: true, name: 'install: not an EVE image (no CONFIG partition)', args: (f) => ['install', '--profile', P, '--release', f.file.relNotEve!], says: (f) => new RegExp(`${esc(path.join(f.file.relNotEve!, 'amd64.kvm.generic.installer.raw'))}.*(no GPT|no CONFIG)`), out: 'existing' },
+  { name: 'release: a GPT image with no CONFIG partition', args: (f) => ['run', '--profile', P, '--release', f.file.relNoConfig!], says: (f) => new RegExp(`${esc(path.join(f.file.relNoConfig!, 'amd64.kvm.generic.installer.raw'))} has no CONFIG partition`), out: 'missing' },
+  { name: 'release: a file that is no installer', args: (f) => ['run', '--profile', P, '--release', f.file.aFile!], says: (f) => new RegExp(`${esc(f.file.aFile!)}: a-file is not an EVE installer`), out: 'missing' },
   { name: 'release: for another arch than the box', args: (f) => ['run', '--profile', P, '--release', f.file.relArm!], says: () => /has no amd64 installer \(it has arm64\)/, out: 'missing' },
   { cli: true, name: 'release verify: a checksum mismatch', args: (f) => ['release', 'verify', f.file.relCorrupt!, '--arch', 'amd64'], says: () => /amd64\.kvm\.generic\.installer\.raw does not match/ },
 ];
@@ -212,13 +224,16 @@ async function makeFixtures(f: Fixtures, bin: string, endpoints: Map<string, Awa
   file.loop = path.join(tmp, 'loop-a.yaml');
   fs.symlinkSync(path.join(tmp, 'loop-b.yaml'), file.loop);
   fs.symlinkSync(file.loop, path.join(tmp, 'loop-b.yaml'));
+  file.dangling = path.join(tmp, 'dangling.yaml');
+  fs.symlinkSync(path.join(tmp, 'gone.yaml'), file.dangling);
   const real = async (name: string, edit?: (l: string[]) => string[]) => {
     const c = await endpoint();
     const s = await endpoint();
     endpoints.set(name, { port: c.port, connections: () => c.connections() + s.connections(), close: async () => { await c.close(); await s.close(); } });
     put(name, realProfile(bin, c.port, s.port, tmp, edit));
   };
-  await real('real');
+  // One profile per row that uses one, so that a connection is told against the row that made it.
+  for (const name of ['realPowerOn', 'realPowerCycle', 'realConsoleFlag', 'realCheckOut', 'realLogFile', 'realLogDir']) await real(name);
   await real('realPort', (l) => l.map((x) => x.replace(/^ssh: \{ host: 127\.0\.0\.1, port: \d+/, 'ssh: { host: 127.0.0.1, port: 70000')));
   await real('realConsolePort', (l) => l.map((x) => x.replace(/port: \d+, protocol/, 'port: 0, protocol')));
   await real('realTimeout', (l) => l.map((x) => x.replace('connectTimeoutMs: 2000', 'connectTimeoutMs: 0')));
@@ -258,6 +273,14 @@ function makeReleases(f: Fixtures): void {
   fs.writeSync(nfd, Buffer.alloc(34 * 512), 0, 34 * 512, 0);
   fs.closeSync(nfd);
   writeSums(file.relNotEve, raw);
+  // A GPT disk image whose one partition is DATA, as sfdisk writes it: a partition table, no CONFIG.
+  file.relNoConfig = path.join(tmp, 'rel-noconfig', v);
+  fs.mkdirSync(file.relNoConfig, { recursive: true });
+  const img = path.join(file.relNoConfig, raw);
+  fs.writeFileSync(img, Buffer.alloc(2 << 20));
+  execaSync('sfdisk', ['-q', img], { input: 'label: gpt\n,,L\n' });
+  execaSync('sfdisk', ['-q', '--part-label', img, '1', 'DATA']);
+  writeSums(file.relNoConfig, raw);
 }
 
 interface Outcome {
@@ -361,6 +384,8 @@ describe('bad input, every command: exit 2, one line naming the input, nothing t
     const processes = pool(CONCURRENCY);
     const here = pool(1);
     cases.forEach((c, i) => outcomes.set(c, runCase(c, i, c.cli ? processes : here)));
+    // All done before the first `it`: mocha's reporter must not print while an in-process row captures the output.
+    await Promise.all(outcomes.values());
   });
 
   after(async () => {
