@@ -9,7 +9,7 @@ import type { Command } from './main.ts';
 export const runCommand: Command = {
   name: 'run',
   summary: 'install a release on the box, run the suites of a level, write results.json and junit.xml',
-  usage: '--profile FILE --release SRC [--level N] [--capability X] [--out DIR] [--sample SERIAL] [--operator ORG] [--role owner|partner] [--program FILE] [--no-install]',
+  usage: '--profile FILE --release SRC [--level N] [--capability X] [--out DIR] [--sample SERIAL] [--operator ORG] [--role owner|partner] [--program FILE] [--no-install] [--recover N]',
   async run(argv) {
     const { values } = parseCommandArgs('run', argv, {
       profile: { type: 'string' },
@@ -23,6 +23,7 @@ export const runCommand: Command = {
       'release-version': { type: 'string' },
       'no-install': { type: 'boolean' },
       program: { type: 'string' },
+      recover: { type: 'string' },
     });
     if (values.help) {
       console.log(
@@ -42,6 +43,9 @@ export const runCommand: Command = {
           '  --operator ORG     the organisation running it; --role owner|partner (default partner)',
           '  --no-install       a real box that already runs the release: log in on its console and over SSH with',
           "                     the profile's ssh.key, check /run/eve-release, run the suites (nothing is installed)",
+          '  --recover N        bring a box lost mid-suite (its VM exited, it stopped answering) back up to N times:',
+          '                     power-cycle it through its power driver, wait for the installed system and SSH, run the',
+          '                     checks left (default 0: a lost box ends the run; the check it stopped is an error)',
           '',
           'Exit codes: 0 every check passed, 1 a declared item is missing or broken, 2 bad input, 3 could not check.',
         ].join('\n'),
@@ -57,6 +61,8 @@ export const runCommand: Command = {
     if (cap && !CAPABILITIES.includes(cap)) throw new ConfigError(`eve-qual run: unknown capability ${cap} (one of ${CAPABILITIES.join(', ')})`);
     const role = values.role;
     if (role && role !== 'owner' && role !== 'partner') throw new ConfigError('eve-qual run: --role is owner or partner');
+    const recover = values.recover === undefined ? 0 : Number(values.recover);
+    if (!/^\d+$/.test(values.recover ?? '0') || recover > 10) throw new ConfigError(`eve-qual run: --recover must be a whole number from 0 to 10 (got ${values.recover})`);
     const { ALL_SUITES } = await import('../../suites/index.ts');
     const r = await runQualification({
       profileFile: requireOption('run', values.profile, 'profile'),
@@ -65,6 +71,7 @@ export const runCommand: Command = {
       progress: (l) => console.log(l),
       prompt: stdinPrompt(),
       ...(values['no-install'] ? { noInstall: true } : {}),
+      ...(recover ? { recover } : {}),
       ...(values.out ? { out: values.out } : {}),
       ...(level ? { level } : {}),
       ...(cap ? { capability: cap } : {}),
@@ -79,6 +86,8 @@ export const runCommand: Command = {
     for (const t of r.results.tests.filter((x) => x.outcome === 'fail' || x.outcome === 'error')) {
       console.log(`  ${t.outcome === 'fail' ? '✘' : '!'} ${t.capability}: ${t.name}: ${(t.message ?? '').split('\n')[0]}`);
     }
+    if (r.results.recoveries) console.log(`The box was lost and brought back ${r.results.recoveries} time(s) (--recover): see the checks in error.`);
+    if (r.results.status === 'stopped') console.log(`Run stopped: ${r.results.stopped ?? 'a lab fault'} (a lab fault, not a hardware failure)`);
     console.log(`Results: ${r.runDir}/results.json, junit.xml`);
     return r.exitCode;
   },

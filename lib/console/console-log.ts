@@ -12,6 +12,7 @@
 // byte stream.
 import fs from 'node:fs';
 import path from 'node:path';
+import { diskFault, reportDiskFault } from '../util/disk-fault.ts';
 
 export const LOG_PREFIX_LENGTH = 27;
 
@@ -35,16 +36,35 @@ export class ConsoleLog {
 
   write(chunk: Buffer, at: Date = new Date()): void {
     if (this.fd === null || chunk.length === 0) return;
+    try {
+      this.record(this.fd, chunk, at);
+    } catch (e) {
+      this.fault(e);
+    }
+  }
+
+  /** A full or failing disk: the log stops here (what it holds stays) and the run is told; anything else throws. */
+  private fault(e: unknown): void {
+    const f = diskFault(e, this.file);
+    if (!f) throw e;
+    const fd = this.fd;
+    this.fd = null;
+    this.deferredNotes = [];
+    if (fd !== null) fs.closeSync(fd);
+    reportDiskFault(f);
+  }
+
+  private record(fd: number, chunk: Buffer, at: Date): void {
     if (this.deferredNotes.length) {
       // Notes wait for the box's line to end: write through its newline, then the notes, then the rest as usual.
       const nl = chunk.indexOf(10);
-      if (nl < 0) return this.writeLines(this.fd, chunk, at);
-      this.writeLines(this.fd, chunk.subarray(0, nl + 1), at);
-      fs.writeSync(this.fd, this.deferredNotes.splice(0).join(''));
+      if (nl < 0) return this.writeLines(fd, chunk, at);
+      this.writeLines(fd, chunk.subarray(0, nl + 1), at);
+      fs.writeSync(fd, this.deferredNotes.splice(0).join(''));
       if (nl + 1 === chunk.length) return;
       chunk = chunk.subarray(nl + 1);
     }
-    this.writeLines(this.fd, chunk, at);
+    this.writeLines(fd, chunk, at);
   }
 
   /**
@@ -66,12 +86,20 @@ export class ConsoleLog {
    */
   note(text: string, at: Date = new Date(), opts: { cut?: boolean } = {}): void {
     if (this.fd === null) return;
+    try {
+      this.noteRecord(this.fd, text, at, opts);
+    } catch (e) {
+      this.fault(e);
+    }
+  }
+
+  private noteRecord(fd: number, text: string, at: Date, opts: { cut?: boolean }): void {
     const rec = `${at.toISOString()} # ${text.replace(/\n/g, ' ')}\n`;
-    if (this.atLineStart) fs.writeSync(this.fd, rec);
+    if (this.atLineStart) fs.writeSync(fd, rec);
     else if (!opts.cut) this.deferredNotes.push(rec);
     else {
       const mark = `\n${at.toISOString()} ~ line cut: no newline from the box before this\n`;
-      fs.writeSync(this.fd, mark + this.deferredNotes.splice(0).join('') + rec);
+      fs.writeSync(fd, mark + this.deferredNotes.splice(0).join('') + rec);
       this.atLineStart = true;
     }
   }

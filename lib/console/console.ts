@@ -152,6 +152,11 @@ export class Console {
     return this.buffer.size;
   }
 
+  /** How long the console has shown nothing, ms (a box gone quiet: the run's box watch reads it). */
+  get silentForMs(): number {
+    return Date.now() - this.lastDataAt;
+  }
+
   /** Bytes received so far (for "the console shows traffic" checks). */
   get received(): number {
     return this.bytesIn;

@@ -1,6 +1,7 @@
 // The step log of a run (`steps.log`): every step with its start, duration and outcome, written as it happens, so
 // a crash leaves the timeline up to the failing step. Also the progress lines a person sees.
 import fs from 'node:fs';
+import { diskFault, reportDiskFault } from '../util/disk-fault.ts';
 import path from 'node:path';
 
 export interface StepRecord {
@@ -15,10 +16,10 @@ export type ProgressSink = (line: string) => void;
 
 export class StepLog {
   readonly records: StepRecord[] = [];
-  private readonly fd: number | null;
+  private fd: number | null;
 
   constructor(
-    file: string | null,
+    private readonly file: string | null,
     private readonly progress: ProgressSink = () => undefined,
     private readonly onRecord: (r: StepRecord) => void = () => undefined,
   ) {
@@ -57,11 +58,22 @@ export class StepLog {
   }
 
   private write(s: string): void {
-    if (this.fd !== null) fs.writeSync(this.fd, s);
+    if (this.fd === null) return;
+    try {
+      fs.writeSync(this.fd, s);
+    } catch (e) {
+      // A full disk stops this log (the results keep the steps) and is the run's to act on.
+      const f = diskFault(e, this.file ?? 'steps.log');
+      if (!f) throw e;
+      fs.closeSync(this.fd);
+      this.fd = null;
+      reportDiskFault(f);
+    }
   }
 
   close(): void {
     if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
   }
 
   /** `step  12.3 s` lines for the summary. */

@@ -59,7 +59,13 @@ export const runResultsSchema = z
   .object({
     schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
     runId: z.string().min(1),
-    status: z.enum(['running', 'finished', 'interrupted', 'crashed']),
+    status: z.enum(['running', 'finished', 'interrupted', 'stopped', 'crashed']),
+    stopped: z.string().min(1).optional().describe('why a run with status stopped ended early: the lab fault (box lost, disk full)'),
+    recoveries: z.number().int().min(1).optional().describe('how many times a lost box was brought back (run --recover)'),
+    resumed: z
+      .array(z.object({ at: z.string(), from: z.string().describe('the status the run had when it was resumed') }))
+      .optional()
+      .describe('each time the run was continued with eve-qual run --resume'),
     box: z.object({
       name: z.string().min(1),
       vendor: z.string().min(1),

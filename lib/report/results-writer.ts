@@ -6,8 +6,10 @@
 //   const w = new ResultsWriter(runDir, header);  // writes results.json (status running) and junit.xml at once
 //   w.addStep(step); w.addTest(test); ...
 //   w.finish('finished');
+import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { diskFault, reportDiskFault } from '../util/disk-fault.ts';
 import { EveQualError } from '../errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { toJUnit, type JUnitOptions } from './junit.ts';
@@ -23,6 +25,10 @@ export type RunHeader = Omit<RunResults, 'schemaVersion' | 'status' | 'steps' | 
 export type FinalStatus = Exclude<RunResults['status'], 'running'>;
 
 export const RESULTS_FILE = 'results.json';
+/** Space held back in the run folder while a run is open, released when the disk fills so that the run's last
+ * records (the check stopped, the checks not run, the final status) can still be written. */
+const RESERVE_FILE = '.space-reserve';
+const RESERVE_BYTES = 4 << 20;
 export const JUNIT_FILE = 'junit.xml';
 
 /** Thrown when a caller records something the schema rejects: a bug in eve-qual, not in the box. */
@@ -65,7 +71,21 @@ export class ResultsWriter {
       { ...rest, schemaVersion: RESULTS_SCHEMA_VERSION, status: 'running', steps: [], tests: [], attachments },
       'the run header',
     );
+    this.reserve();
     this.flush();
+  }
+
+  private get reserveFile(): string {
+    return path.join(this.runDir, RESERVE_FILE);
+  }
+
+  private reserve(): void {
+    try {
+      fs.writeFileSync(this.reserveFile, Buffer.alloc(RESERVE_BYTES));
+    } catch (e) {
+      fs.rmSync(this.reserveFile, { force: true });
+      throw diskFault(e, this.reserveFile) ?? e;
+    }
   }
 
   /** A deep copy of what has been recorded. */
@@ -87,6 +107,14 @@ export class ResultsWriter {
     this.flush();
   }
 
+  /** Take a test out of the record (a check a lost box stopped, to be run again). */
+  removeTest(id: string): void {
+    const i = this.state.tests.findIndex((x) => x.id === id);
+    if (i < 0) return;
+    this.state.tests.splice(i, 1);
+    this.flush();
+  }
+
   /** Alias of addTest. */
   recordTest(test: TestResult): void {
     this.addTest(test);
@@ -100,23 +128,62 @@ export class ResultsWriter {
   }
 
   /** Fields learnt during the run (the release the box reports, what the profile declares...). */
-  update(fields: Partial<Pick<RunResults, 'release' | 'declared' | 'level' | 'program' | 'box'>>): void {
+  update(fields: Partial<Pick<RunResults, 'release' | 'declared' | 'level' | 'program' | 'box' | 'recoveries'>>): void {
     const next = check(runResultsSchema, { ...this.state, ...fields }, 'the run header');
     Object.assign(this.state, next);
     this.flush();
   }
 
-  /** The run's end; later calls do nothing (a crash handler may race the normal end). */
-  finish(status: FinalStatus, end: Date = new Date()): void {
+  /** The run's end; later calls do nothing (a crash handler may race the normal end). `stopped`: the lab fault
+   * that ended a `stopped` run. */
+  finish(status: FinalStatus, end: Date = new Date(), stopped?: string): void {
     if (this.finished) return;
     this.finished = true;
     this.state.status = status;
     this.state.end = end.toISOString();
+    if (stopped) this.state.stopped = stopped;
+    this.flush();
+    fs.rmSync(this.reserveFile, { force: true });
+  }
+
+  /** Open a finished (or interrupted, crashed) run again to continue it (`run --resume`): status running, the end
+   * cleared, the earlier status kept in `resumed`. */
+  reopen(at: Date = new Date()): void {
+    const from = this.state.status;
+    this.state.resumed = [...(this.state.resumed ?? []), { at: at.toISOString(), from }];
+    this.state.status = 'running';
+    delete this.state.end;
+    delete this.state.stopped;
+    this.finished = false;
+    this.reserve();
     this.flush();
   }
 
   /** Rewrite both files (results.json first: it is the record; junit.xml is derived from it). */
   flush(): void {
+    try {
+      this.write();
+    } catch (e) {
+      const f = diskFault(e, this.resultsFile);
+      if (!f) throw e;
+      // The disk is full: the reserve goes, this record is written into its room, and the run is told to stop.
+      // Without a reserve left the files keep their last good content.
+      const hadReserve = fs.existsSync(this.reserveFile);
+      fs.rmSync(this.reserveFile, { force: true });
+      if (hadReserve) this.retryWrite();
+      reportDiskFault(f);
+    }
+  }
+
+  private retryWrite(): void {
+    try {
+      this.write();
+    } catch (e) {
+      if (!diskFault(e, this.resultsFile)) throw e;
+    }
+  }
+
+  private write(): void {
     writeFileAtomic(this.resultsFile, `${JSON.stringify(this.state, null, 2)}\n`);
     writeFileAtomic(this.junitFile, toJUnit(this.state, this.runDir, this.junitOptions));
   }

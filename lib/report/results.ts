@@ -97,7 +97,13 @@ export interface StepResult {
 export interface RunResults {
   schemaVersion: typeof RESULTS_SCHEMA_VERSION;
   runId: string;
-  status: 'running' | 'finished' | 'interrupted' | 'crashed';
+  /** stopped: a lab fault ended the run early (the box lost, the disk full); `stopped` says which. */
+  status: 'running' | 'finished' | 'interrupted' | 'stopped' | 'crashed';
+  stopped?: string;
+  /** How many times a lost box was brought back during the run (`run --recover N`). */
+  recoveries?: number;
+  /** Each time the run was continued with `eve-qual run --resume`, and the status it had then. */
+  resumed?: { at: string; from: string }[];
   box: { name: string; vendor: string; model: string; arch: string; sample: string; kind: 'real' | 'virtual' };
   release: { version: string; eveRelease: string; installer: string; sha256?: string };
   operator: { organisation: string; role: 'owner' | 'partner' };

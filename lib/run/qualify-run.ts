@@ -3,25 +3,22 @@
 // Exit: 0 all checked items work; 1 something declared is missing or broken; 3 something could not be checked.
 import fs from 'node:fs';
 import path from 'node:path';
-import { bootToShell } from '../install/boot-to-shell.ts';
 import type { ProgressSink, StepRecord } from '../install/steps.ts';
 import { ConfigError, EveQualError, ExitCode } from '../errors.ts';
 import { loadProgram, type Program } from '../program/program.ts';
 import { ResultsWriter } from '../report/results-writer.ts';
 import type { Capability, RunResults, TestResult } from '../report/results.ts';
-import { runSuites } from '../suite-runtime/run-suites.ts';
 import type { SuiteContext, SuiteModule } from '../suite-runtime/suite-context.ts';
 import { plannedChecks } from '../suite-runtime/load-suites.ts';
 import { gitRevision, packageVersion } from '../cli/version.ts';
 import { interruption, Scope } from '../util/scope.ts';
-import { TrafficPeer } from '../lab/traffic-peer.ts';
+import { runWatchedSuites } from './suites-phase.ts';
 import { createRunDir } from './run-dir.ts';
 import { installTests, plannedInstallChecks, runningInstallCheck } from './install-tests.ts';
-import { RunPlan } from './run-plan.ts';
-import { consoleLogin, hostKeyRecords, preflight, runInstall, type InstallRunResult } from './install-run.ts';
-import { repinAfterBoot } from '../install/console-host-keys.ts';
-import { HOST_KEY_STEP } from '../install/install-release.ts';
-import { Deadline } from '../util/deadline.ts';
+import { RunPlan, type RunFault } from './run-plan.ts';
+import { checkFreeSpace } from './space-check.ts';
+import { onDiskFault } from '../util/disk-fault.ts';
+import { preflight, runInstall, type InstallRunResult } from './install-run.ts';
 import { attachInstalled, checkNoInstall } from './attach-installed.ts';
 import type { OperatorPrompt } from '../util/operator-prompt.ts';
 import type { Profile } from '../profile/schema.ts';
@@ -45,6 +42,8 @@ export interface QualifyRunOptions {
   prompt?: OperatorPrompt;
   /** The suite modules available (the CLI passes suites/index.ts's list). */
   suites: SuiteModule[];
+  /** How many times a box lost mid-suite is brought back (power-cycled, not reinstalled); default 0. */
+  recover?: number;
 }
 
 export interface QualifyRunResult {
@@ -82,19 +81,6 @@ export function declaredBy(p: Profile): Partial<Record<Capability, string[]>> {
   return d;
 }
 
-/**
- * After a reboot (the watchdog test): the installed system on the console, then its new SSH host key learned there
- * (EVE makes one at every boot) and pinned, recorded as a step, and only then SSH again.
- */
-async function reconnectAfterReboot(inst: InstallRunResult, timeoutMs: number): Promise<void> {
-  const deadline = new Deadline(timeoutMs);
-  await bootToShell(inst.box.console, { timeout: deadline.remaining(), ...consoleLogin(inst.loaded) });
-  await inst.steps.step(`${HOST_KEY_STEP} after a reboot`, () =>
-    repinAfterBoot(inst.box, inst.outcome.ssh, hostKeyRecords(inst.loaded, inst.runDir), Math.max(30_000, deadline.remaining())),
-  );
-  await inst.outcome.ssh.waitReady({ timeout: Math.max(30_000, deadline.remaining()) });
-}
-
 /** 1 when the hardware failed a check, 3 when something could not be checked or nothing was checked at all: exit 0
  * needs at least one check that ran, and every check passed or skipped for a stated reason. */
 function exitFor(tests: TestResult[]): number {
@@ -130,6 +116,18 @@ function planOf(writer: ResultsWriter, profile: Profile, modules: SuiteModule[],
   return new RunPlan(writer, [...plannedInstallChecks({ noInstall }), ...suites]);
 }
 
+/** Disk faults reported by the run's writers (./space-check.ts says why they matter): the first is the run's end. */
+function diskWatch(): { fault: Promise<RunFault>; seen: RunFault | null; close: () => void } {
+  const w = { seen: null as RunFault | null, close: () => {}, fault: null as unknown as Promise<RunFault> };
+  w.fault = new Promise<RunFault>((resolve) => {
+    w.close = onDiskFault((e) => {
+      w.seen ??= { message: e.message, short: 'disk full' };
+      resolve(w.seen);
+    });
+  });
+  return w;
+}
+
 function errorText(e: unknown): { message: string; errorClass?: string } {
   const err = e as Error & { errorClass?: string };
   return { message: err instanceof EveQualError ? err.describe() : err.message, ...(err.errorClass ? { errorClass: err.errorClass } : {}) };
@@ -142,6 +140,8 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
   if (o.noInstall) checkNoInstall(checked.loaded, o.profileFile);
   const modules = suitesFor(o.suites, { program, ...(o.level !== undefined ? { level: o.level } : {}), ...(o.capability ? { capability: o.capability } : {}) });
   const runDir = createRunDir(p.box.name, o.out);
+  checkFreeSpace(runDir.root, checked.release.installerPath, { virtual: p.box.kind === 'virtual', noInstall: Boolean(o.noInstall) });
+  const disk = diskWatch();
   const writer = openResults(o, checked, program, runDir.root);
   const noInstall = Boolean(o.noInstall);
   const plan = planOf(writer, p, modules, noInstall);
@@ -159,6 +159,7 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
   // Ctrl-C or SIGTERM: the box's scope (newer) is closed first, then this records the interruption (with the logs);
   // every finished result is already on disk.
   const resultsScope = new Scope(`results of ${p.box.name}`);
+  resultsScope.defer('disk faults', disk.close);
   resultsScope.defer('mark interrupted', () => {
     attachLogs();
     plan.interrupt(interruption() ?? 'a signal');
@@ -170,6 +171,7 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
   } catch (e) {
     for (const t of installTests(records, errorText(e), { noInstall })) plan.record(t);
     attachLogs();
+    if (disk.seen) plan.stop(disk.seen);
     plan.end();
     writer.finish('finished');
     await resultsScope.close();
@@ -178,8 +180,12 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
   }
   try {
     for (const t of installTests(records, undefined, { noInstall })) plan.record(t);
-    await runPlannedSuites(o, inst, plan, modules, runDir.root);
+    o.progress?.('▶ suites');
+    const { fault, recoveries } = await runWatchedSuites({ inst, plan, modules, runDir: runDir.root, recover: o.recover ?? 0, runFault: disk.fault, ...(o.progress ? { progress: o.progress } : {}) });
+    if (recoveries) writer.update({ recoveries });
     attachLogs();
+    const stop = fault ?? disk.seen;
+    if (stop) plan.stop(stop);
     plan.end();
     writer.finish('finished');
   } catch (e) {
@@ -193,20 +199,4 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
   }
   const results = writer.results;
   return { runDir: runDir.root, results, exitCode: exitFor(results.tests) };
-}
-
-async function runPlannedSuites(o: QualifyRunOptions, inst: InstallRunResult, plan: RunPlan, modules: SuiteModule[], runDir: string): Promise<void> {
-  const p = inst.loaded.profile;
-  o.progress?.('▶ suites');
-  // A virtual box reaches the runner's loopback through QEMU's user net (10.0.2.2); a real box reaches whichever
-  // runner address its profile declares as each port's peer.
-  const peer = await TrafficPeer.start(p.box.kind === 'virtual' ? '127.0.0.1' : '0.0.0.0');
-  inst.scope.defer('traffic peer', () => peer.close());
-  await runSuites({
-    ctx: { profile: p, box: inst.box, shell: inst.outcome.ssh, console: inst.box.console, runDir, reconnect: (ms) => reconnectAfterReboot(inst, ms), peer },
-    modules,
-    onTest: (t) => plan.record(t),
-    onStart: (id) => plan.start(id),
-    ...(o.progress ? { progress: o.progress } : {}),
-  });
 }

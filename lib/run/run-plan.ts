@@ -1,13 +1,25 @@
 // What a run is going to check, known before it starts: the install flow's checks and every check the suites
-// register for the profile. It is what lets an interruption be told true: the check running when SIGINT or SIGTERM
-// came is an `error` ("interrupted by SIGINT"), every check not started is `skip` not-run ("not run: interrupted"),
-// the run `interrupted`; and whatever the dying box makes the running check say afterwards is not recorded (a box
-// killed by our own cleanup is no evidence against it).
+// register for the profile. It is what lets a run that ends early be told true. Interrupted (SIGINT, SIGTERM): the
+// check running then is an `error` ("interrupted by SIGINT"), every check not started `skip` not-run ("not run:
+// interrupted"), the run `interrupted`. Stopped by a lab fault (the box lost, the disk full): the running check an
+// `error` naming the fault (a `fail` with the console's excerpt when the box showed a kernel panic first: that is
+// the box's failure), the rest "not run: box lost", the run `stopped`. Whatever the dying box makes the running
+// check say afterwards is not recorded (a box killed by our own cleanup is no evidence against it).
 import type { ResultsWriter } from '../report/results-writer.ts';
 import type { TestResult } from '../report/results.ts';
 import { interruption } from '../util/scope.ts';
 
 export type PlannedCheck = Pick<TestResult, 'id' | 'capability' | 'check' | 'name' | 'item'>;
+
+/** A lab fault that ends the run (or, with recovery, the running check): `short` is the "not run: ..." reason. */
+export interface RunFault {
+  message: string;
+  short: 'box lost' | 'disk full';
+  /** Epoch ms: checks that failed or erred since then were stopped by the fault, not judged (absent: none). */
+  since?: number;
+  /** The console's kernel panic or oops before the loss: the running check fails with it. */
+  panic?: string;
+}
 
 export class RunPlan {
   private running: string | null = null;
@@ -23,6 +35,12 @@ export class RunPlan {
     this.running = id;
   }
 
+  /** Checks of the plan not recorded yet, in plan order (what a recovery or a resume still has to run). */
+  remaining(): PlannedCheck[] {
+    const done = new Set(this.writer.results.tests.map((t) => t.id));
+    return this.planned.filter((p) => !done.has(p.id));
+  }
+
   /** Record a finished check, unless the run was interrupted: then the interruption is recorded instead. */
   record(t: TestResult): void {
     const sig = interruption();
@@ -34,19 +52,54 @@ export class RunPlan {
   interrupt(sig: string): void {
     if (this.ended) return;
     this.ended = true;
-    const done = new Set(this.writer.results.tests.map((t) => t.id));
-    const now = new Date().toISOString();
-    for (const p of this.planned) {
-      if (done.has(p.id)) continue;
-      const base = { ...p, start: now, durationMs: 0, attempts: [], attachments: [] };
-      if (p.id === this.running) this.writer.addTest({ ...base, outcome: 'error', reason: 'lab', message: `interrupted by ${sig}` });
-      else this.writer.addTest({ ...base, outcome: 'skip', reason: 'not-run', message: 'not run: interrupted' });
-    }
+    this.closeOut((p) => (p.id === this.running ? { outcome: 'error', reason: 'lab', message: `interrupted by ${sig}` } : notRun('interrupted')));
     this.writer.finish('interrupted');
+  }
+
+  /**
+   * The fault stopped the running check: the first check that failed or erred since the fault began (or, if none,
+   * the one running) is recorded as the fault; later ones since then are taken out of the record, to be run again
+   * by a recovery or skipped by stop(). The run goes on (a recovered box) unless stop() follows.
+   */
+  lose(fault: RunFault): void {
+    if (this.ended) return;
+    const since = fault.since ?? Infinity;
+    const hit = this.writer.results.tests.filter((t) => (t.outcome === 'fail' || t.outcome === 'error') && Date.parse(t.start) + t.durationMs >= since);
+    const running = this.planned.find((x) => x.id === this.running && !this.writer.results.tests.some((t) => t.id === x.id));
+    this.running = null;
+    const first = hit[0] ?? running;
+    for (const t of hit.slice(1)) this.writer.removeTest(t.id);
+    if (first) this.writer.addTest({ ...blank(first), ...faultOutcome(fault) });
+  }
+
+  /** The fault ends the run: the running check as lose() records it, every check not run skipped; status stopped. */
+  stop(fault: RunFault): void {
+    if (this.ended) return;
+    this.lose(fault);
+    this.ended = true;
+    this.closeOut(() => notRun(fault.short));
+    this.writer.finish('stopped', new Date(), fault.message);
   }
 
   /** The run is over (finished or crashed): later records are not taken. */
   end(): void {
     this.ended = true;
   }
+
+  private closeOut(outcome: (p: PlannedCheck) => Pick<TestResult, 'outcome' | 'reason' | 'message'>): void {
+    for (const p of this.remaining()) this.writer.addTest({ ...blank(p), ...outcome(p) });
+  }
+}
+
+function blank(p: PlannedCheck): TestResult {
+  return { id: p.id, capability: p.capability, check: p.check, name: p.name, ...(p.item ? { item: p.item } : {}), outcome: 'skip', start: new Date().toISOString(), durationMs: 0, attempts: [], attachments: [] };
+}
+
+function notRun(why: string): Pick<TestResult, 'outcome' | 'reason' | 'message'> {
+  return { outcome: 'skip', reason: 'not-run', message: `not run: ${why}` };
+}
+
+function faultOutcome(f: RunFault): Pick<TestResult, 'outcome' | 'reason' | 'message' | 'consoleExcerpt'> {
+  if (f.panic) return { outcome: 'fail', reason: 'box', message: `${f.message}, after a kernel failure on the console: ${f.panic.split('\n')[0]}`, consoleExcerpt: f.panic };
+  return { outcome: 'error', reason: 'lab', message: f.message };
 }

@@ -10,14 +10,22 @@ export interface LoadedSuites {
   registry: CheckRegistry;
 }
 
-export function loadSuites(modules: SuiteModule[], ctx: SuiteContext, timeoutMs = 180_000): LoadedSuites {
+/** `only`: keep just the checks with these ids (what a recovery or a resume still has to run); suites left
+ * without checks do not run, hooks included. */
+export function loadSuites(modules: SuiteModule[], ctx: SuiteContext, timeoutMs = 180_000, only?: ReadonlySet<string>): LoadedSuites {
   // A null reporter: results go through run-suites' own listeners.
   const mocha = new Mocha({ reporter: class {} as unknown as Mocha.ReporterConstructor, timeout: timeoutMs, bail: false });
   const registry = new CheckRegistry();
   const bdd = {} as Bdd & { it: Mocha.TestFunction };
   mocha.suite.emit('pre-require', bdd, 'eve-qual-suites', mocha);
   for (const m of modules) m.register(registry.bddFor(m.capability, bdd), ctx);
+  if (only) keepOnly(mocha.suite, (t) => only.has(registry.identityOf(t).id));
   return { mocha, registry };
+}
+
+function keepOnly(suite: Mocha.Suite, keep: (t: Mocha.Test) => boolean): void {
+  suite.tests = suite.tests.filter(keep);
+  suite.suites.forEach((s) => keepOnly(s, keep));
 }
 
 /** The checks the modules register for the context's profile, in the order they would run; nothing is run. */

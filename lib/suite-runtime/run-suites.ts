@@ -22,6 +22,10 @@ export interface SuiteRunOptions {
   progress?: (line: string) => void;
   /** Default per-test timeout (ms). */
   timeout?: number;
+  /** Run only the checks with these ids (a recovery or a resume runs what is left). */
+  only?: ReadonlySet<string>;
+  /** Aborted: no further check starts (the box was lost). */
+  signal?: AbortSignal;
 }
 
 type Runnable = Mocha.Runnable & { skipReason?: string };
@@ -102,7 +106,7 @@ export async function runSuites(o: SuiteRunOptions): Promise<TestResult[]> {
   const results: TestResult[] = [];
   const cap: TestCapture = { facts: {}, attachments: [], excerpt: null, started: 0 };
   const ctx = contextFor(o, cap);
-  const { mocha, registry } = loadSuites(o.modules, ctx, o.timeout);
+  const { mocha, registry } = loadSuites(o.modules, ctx, o.timeout, o.only);
 
   const retries = new Map<Mocha.Runnable, TestResult['attempts']>();
   const record = (test: Mocha.Runnable, outcome: Outcome, err?: unknown): void => {
@@ -114,6 +118,8 @@ export async function runSuites(o: SuiteRunOptions): Promise<TestResult[]> {
 
   await new Promise<void>((resolve) => {
     const runner = mocha.run(() => resolve());
+    if (o.signal?.aborted) runner.abort();
+    o.signal?.addEventListener('abort', () => runner.abort(), { once: true });
     runner.on('test', (t) => {
       o.onStart?.(registry.identityOf(t).id);
       cap.started = Date.now();
