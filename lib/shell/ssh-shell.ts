@@ -127,8 +127,9 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
   private closed = false;
   private readonly abort = new AbortController();
 
-  constructor(opts: SshShellOptions) {
+  constructor(private readonly options: SshShellOptions) {
     super();
+    const opts = options;
     if (!opts || typeof opts.host !== 'string' || opts.host === '') throw new ConfigError('SSH shell needs a host');
     this.host = opts.host;
     this.port = opts.port ?? 22;
@@ -152,6 +153,14 @@ export class SshShell extends EventEmitter<SshShellEvents> implements Shell {
     this.connectTimeout = opts.connectTimeout ?? 10_000;
     this.keepaliveInterval = opts.keepaliveInterval ?? 5000;
     this.keepaliveCountMax = opts.keepaliveCountMax ?? 3;
+  }
+
+  /**
+   * A new shell to the same box with the same settings and the host key pinned now: for a box brought back after it
+   * was lost, while this one (closed) fails whatever still waits on the lost box at once.
+   */
+  sibling(): SshShell {
+    return new SshShell({ ...this.options, hostKey: this.hostKey });
   }
 
   /**
