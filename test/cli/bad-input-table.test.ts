@@ -122,6 +122,13 @@ const cases: BadInput[] = [
   { name: 'profile: a directory', args: (f) => run(f, f.file.emptyDir!), says: (f) => new RegExp(`profile ${esc(f.file.emptyDir!)}: .*directory`), out: 'missing' },
   { name: 'profile: a console password from an unset variable', args: (f) => run(f, f.file.unsetPassword!), says: () => /console\.login\.password: environment variable EVE_QUAL_TEST_UNSET_PASSWORD is not set/, out: 'missing' },
   { cli: true, name: 'profile: an IPMI password from an unset variable (real box)', args: (f) => run(f, f.file.realIpmi!), says: () => /power\.password: environment variable EVE_QUAL_TEST_UNSET_BMC is not set/, out: 'missing', endpoints: 'realIpmi' },
+  { name: 'profile: an inline IPMI password (real box)', args: (f) => run(f, f.file.realInline!), says: (f) => new RegExp(`${esc(f.file.realInline!)}:\\d+:\\d+: power\\.password: an inline secret is not allowed`), out: 'missing', endpoints: 'realInline' },
+  { name: 'profile: an IPMI password file that does not exist (real box)', args: (f) => run(f, f.file.realSecretFile!), says: (f) => new RegExp(`power\\.password: cannot read secret file ${esc(path.join(f.tmp, 'no-such-secret'))}`), out: 'missing', endpoints: 'realSecretFile' },
+  { name: 'profile: a real box without ssh.host', args: (f) => run(f, f.file.realNoHost!), says: (f) => new RegExp(`${esc(f.file.realNoHost!)}:\\d+:\\d+: ssh: a real box needs ssh\\.host`), out: 'missing', endpoints: 'realNoHost' },
+  { name: 'profile: a virtual box with manual power', args: (f) => run(f, f.file.virtualManual!), says: (f) => new RegExp(`${esc(f.file.virtualManual!)}:\\d+:\\d+: power\\.type: a virtual box .*not manual`), out: 'missing' },
+  { name: 'profile: a defect on an item not declared', args: (f) => run(f, f.file.badDefect!), says: (f) => new RegExp(`${esc(f.file.badDefect!)}:\\d+:\\d+: virtual\\.defects\\[0\\]: usb\\.nostick is not declared`), out: 'missing' },
+  { name: 'profile: two Ethernet ports with one name', args: (f) => run(f, f.file.dupPort!), says: (f) => new RegExp(`${esc(f.file.dupPort!)}:\\d+:\\d+: hardware\\.ethernet\\[1\\]\\.name: duplicate name eth0`), out: 'missing' },
+  { name: 'install: --release-version naming another hypervisor', args: (f) => ['install', '--profile', P, '--release', f.release, '--release-version', '14.5.1-xen-amd64'], says: () => /the version given says 14\.5\.1-xen-amd64/, out: 'missing' },
   { name: 'profile: an SSH key file that does not exist (real box, --no-install)', args: (f) => run(f, f.file.realNoKey!, '--no-install'), says: (f) => new RegExp(`ssh\\.key: ${esc(path.join(f.tmp, 'no-such-key'))}`), out: 'missing', endpoints: 'realNoKey' },
 
   // Releases.
@@ -237,6 +244,13 @@ async function makeFixtures(f: Fixtures, bin: string, endpoints: Map<string, Awa
   await real('realPort', (l) => l.map((x) => x.replace(/^ssh: \{ host: 127\.0\.0\.1, port: \d+/, 'ssh: { host: 127.0.0.1, port: 70000')));
   await real('realConsolePort', (l) => l.map((x) => x.replace(/port: \d+, protocol/, 'port: 0, protocol')));
   await real('realTimeout', (l) => l.map((x) => x.replace('connectTimeoutMs: 2000', 'connectTimeoutMs: 0')));
+  const ipmi = (password: string) => (l: string[]) => l.map((x) => (x.startsWith('power:') ? `power: { type: ipmi, host: 127.0.0.1, port: 1623, user: admin, password: ${password} }` : x));
+  await real('realInline', ipmi('hunter2'));
+  await real('realSecretFile', ipmi(`{ file: ${JSON.stringify(path.join(tmp, 'no-such-secret'))} }`));
+  await real('realNoHost', (l) => l.map((x) => x.replace('ssh: { host: 127.0.0.1, ', 'ssh: { ')));
+  variant('virtualManual', 'power: { type: virtual }', 'power: { type: manual }');
+  variant('badDefect', 'defects: []', 'defects: [{ omit: usb.nostick }]');
+  variant('dupPort', '- { name: eth1, model: e1000', '- { name: eth0, model: e1000');
   await real('realIpmi', (l) => l.map((x) => (x.startsWith('power:') ? 'power: { type: ipmi, host: 127.0.0.1, port: 1623, user: admin, password: { env: EVE_QUAL_TEST_UNSET_BMC } }' : x)));
   await real('realNoKey', (l) => l.map((x) => x.replace('ssh: { host', `ssh: { key: { file: ${JSON.stringify(path.join(tmp, 'no-such-key'))} }, host`)));
   const program = fs.readFileSync(path.join(repoRoot, 'suites', 'program.yaml'), 'utf8');
