@@ -63,6 +63,13 @@ const cases: BadInput[] = [
   { name: 'profile validate: no file named', args: () => ['profile', 'validate'], says: () => /profile validate: name at least one profile file/ },
   { name: 'profile validate: a missing file', args: (f) => ['profile', 'validate', path.join(f.tmp, 'nope.yaml')], says: (f) => new RegExp(`${esc(path.join(f.tmp, 'nope.yaml'))}: no such file`) },
   { name: 'profile init: --arch sparc', args: (f) => ['profile', 'init', '--out', path.join(f.tmp, 'init.yaml'), '--vendor', 'V', '--model', 'M', '--arch', 'sparc', '--ssh-host', '10.0.0.9', '--console', '/dev/ttyUSB0'], says: () => /arch must be amd64 or arm64 \(got sparc\)/, notWritten: (f) => [path.join(f.tmp, 'init.yaml')] },
+  { name: 'profile: an unknown flag', args: () => ['profile', 'validate', P, '--strict'], says: () => /profile: Unknown option '--strict'/ },
+  { name: 'qualify: an unknown flag', args: () => ['qualify', GOOD_RUN, '--jsn'], says: () => /qualify: Unknown option '--jsn'/ },
+  { name: 'report: an unknown flag', args: (f) => ['report', GOOD_RUN, '--html', path.join(f.tmp, 'u.html'), '--pdf'], says: () => /report: Unknown option '--pdf'/, notWritten: (f) => [path.join(f.tmp, 'u.html')] },
+  { name: 'diff: an unknown flag', args: () => ['diff', GOOD_RUN, GOOD_RUN, '--html'], says: () => /diff: Unknown option '--html'/ },
+  { name: 'release: an unknown flag', args: (f) => ['release', 'verify', f.release, '--arch', 'amd64', '--out', path.join(f.tmp, 'rel-out')], says: () => /release: Unknown option '--out'/, notWritten: (f) => [path.join(f.tmp, 'rel-out')] },
+  { name: 'power: an unknown flag', args: (f) => ['power', 'off', '--profile', f.file.realPowerFlag!, '--force'], says: () => /power: Unknown option '--force'/, endpoints: 'realPowerFlag' },
+  { name: 'check: an unknown flag', args: (f) => ['check', '--profile', f.file.realCheckFlag!, '--jason'], says: () => /check: Unknown option '--jason'/, endpoints: 'realCheckFlag' },
   { name: 'qualify: no run named', args: () => ['qualify'], says: () => /qualify: name at least one run directory/ },
   { name: 'qualify: a run folder that does not exist', args: (f) => ['qualify', path.join(f.tmp, 'no-run')], says: (f) => new RegExp(`${esc(path.join(f.tmp, 'no-run'))}: no such run directory`) },
   { cli: true, name: 'qualify: a results.json that is not JSON', args: (f) => ['qualify', f.file.brokenRun!], says: (f) => new RegExp(`${esc(f.file.brokenRun!)}.*(JSON|json)`) },
@@ -240,7 +247,7 @@ async function makeFixtures(f: Fixtures, bin: string, endpoints: Map<string, Awa
     put(name, realProfile(bin, c.port, s.port, tmp, edit));
   };
   // One profile per row that uses one, so that a connection is told against the row that made it.
-  for (const name of ['realPowerOn', 'realPowerCycle', 'realConsoleFlag', 'realCheckOut', 'realLogFile', 'realLogDir']) await real(name);
+  for (const name of ['realPowerOn', 'realPowerCycle', 'realConsoleFlag', 'realCheckOut', 'realLogFile', 'realLogDir', 'realPowerFlag', 'realCheckFlag']) await real(name);
   await real('realPort', (l) => l.map((x) => x.replace(/^ssh: \{ host: 127\.0\.0\.1, port: \d+/, 'ssh: { host: 127.0.0.1, port: 70000')));
   await real('realConsolePort', (l) => l.map((x) => x.replace(/port: \d+, protocol/, 'port: 0, protocol')));
   await real('realTimeout', (l) => l.map((x) => x.replace('connectTimeoutMs: 2000', 'connectTimeoutMs: 0')));
