@@ -324,6 +324,8 @@ export abstract class ReconnectingLink extends EventEmitter<LinkEvents> implemen
       try {
         const { transport, attempt } = await this.#attempt(Math.min(this.connectTimeoutMs, remaining), life);
         this.#adopt(transport, attempt);
+        // Kept only if this connection dies at once too (a flapping server): then the next attempt waits longer.
+        outage.backoffMs = Math.min(outage.backoffMs * 2, this.#backoffMaxMs);
         this.#settleWaiters();
         this.emit('reconnect', { start, end: new Date(), cause, recovered: true });
         return;
@@ -336,7 +338,7 @@ export abstract class ReconnectingLink extends EventEmitter<LinkEvents> implemen
     }
     const gap: LinkGap = { start, end: new Date(), cause, recovered: false };
     const err = new LinkLostError(
-      `${this.name}: lost (${outage.firstCause}) and not back within ${formatMs(outage.deadline.totalMs)}; last attempt: ${last}`,
+      `${this.name}: lost (${outage.firstCause}) and not back within ${formatMs(outage.deadline.totalMs)}${last === outage.firstCause ? '' : `; last attempt: ${last}`}`,
       gap,
       this.name,
     );

@@ -51,7 +51,7 @@ export class TcpSerialLink extends ReconnectingLink {
 
   protected override async connect(sink: TransportSink, signal: AbortSignal): Promise<Transport> {
     const socket = await connectSocket({ host: this.host, port: this.port }, signal);
-    if (this.protocol === 'raw') return socketTransport(socket, sink);
+    if (this.protocol === 'raw') return socketTransport(socket, withFirstWords(sink));
 
     const comPort = this.protocol === 'rfc2217' ? new ComPortControl(() => codec, this.settings) : undefined;
     let onNegotiation: () => void = () => {};
@@ -134,6 +134,29 @@ export class TcpSerialLink extends ReconnectingLink {
       throw err;
     }
   }
+}
+
+/** How soon after connecting a hang-up is the server's answer to the connection, not the loss of a working console. */
+const ANSWER_MS = 1000;
+
+/**
+ * A raw terminal server that hangs up at once says why first (ser2net: "Device open failure: …" when its serial
+ * adapter is gone): a loss that soon carries those words. Later, what came before is the box talking, not the cause.
+ */
+function withFirstWords(sink: TransportSink): TransportSink {
+  const since = Date.now();
+  let said = '';
+  return {
+    ...sink,
+    data: (chunk) => {
+      if (said.length < 200 && Date.now() - since < ANSWER_MS) said += chunk.toString('latin1');
+      sink.data(chunk);
+    },
+    lost: (cause) => {
+      const words = said.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 160);
+      sink.lost(words && Date.now() - since < ANSWER_MS ? `${cause} right after connecting, having sent "${words}"` : cause);
+    },
+  };
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

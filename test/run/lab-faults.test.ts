@@ -14,6 +14,7 @@ import type { RunResults } from '../../lib/report/results.ts';
 import { eveQual, fixtureRelease } from '../helpers/fixture-release.ts';
 import { startIpmiSim, type IpmiSim } from '../helpers/ipmi-sim.ts';
 import { freePort } from '../helpers/net.ts';
+import { startSer2net, type Ser2net } from '../helpers/ser2net.ts';
 import { loadProfile } from '../../lib/profile/load.ts';
 import { resolveRelease } from '../../lib/release/resolve-release.ts';
 import { plannedInstallChecks } from '../../lib/run/install-tests.ts';
@@ -53,6 +54,7 @@ describe('lab faults on a real box: each an error with its cause, never a pass, 
   const terminalServer = net.createServer((s) => s.on('error', () => undefined));
   const sims: IpmiSim[] = [];
   const sshds: Sshd[] = [];
+  const ser2nets: Ser2net[] = [];
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-labfault-'));
@@ -65,6 +67,7 @@ describe('lab faults on a real box: each an error with its cause, never a pass, 
   after(async () => {
     for (const s of sims) await s.stop();
     for (const s of sshds) await s.stop();
+    for (const s of ser2nets) await s.stop();
     await new Promise<void>((resolve) => terminalServer.close(() => resolve()));
     fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -157,6 +160,13 @@ describe('lab faults on a real box: each an error with its cause, never a pass, 
     } finally {
       await new Promise<void>((resolve) => resetter.close(() => resolve()));
     }
+  });
+
+  it('a terminal server whose serial adapter is gone (ser2net: Device open failure): host, port and what it said', async () => {
+    const ser2net = await startSer2net({ dir: tmp, device: path.join(tmp, 'ttyUSB-unplugged'), port: await freePort(), accepter: 'raw' });
+    ser2nets.push(ser2net);
+    const file = profile('console-unplugged', { console: `console: { link: { type: tcp, host: 127.0.0.1, port: ${ser2net.port}, protocol: raw, connectTimeoutMs: 2000, reconnectDeadlineMs: 2000 }, device: ttyS0 }` });
+    await expectLabFault(file, { step: 'installer starts', test: 'install/installer-completes', cause: [new RegExp(`127\\.0\\.0\\.1:${ser2net.port}`), /Device open failure/] });
   });
 
   it('a power command that fails: the command, its exit status and what it said', async () => {
