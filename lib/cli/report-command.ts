@@ -43,6 +43,7 @@ export const reportCommand: Command = {
     const htmlFile = path.resolve(requireOption('report', values.html, 'html'));
     if (!positionals.length) throw new ConfigError('eve-qual report: name at least one run directory (see eve-qual report --help)');
     if (!fs.existsSync(path.dirname(htmlFile))) throw new ConfigError(`eve-qual report: --html ${values.html}: no directory ${path.dirname(htmlFile)}`);
+    if (fs.existsSync(htmlFile) && fs.statSync(htmlFile).isDirectory()) throw new ConfigError(`eve-qual report: --html ${values.html}: is a folder, not a file`);
     const program = loadProgram(values.program ?? defaultProgramFile);
     const waivers = values.waivers ? loadWaivers(values.waivers) : [];
     const runs = readRuns(positionals);

@@ -50,7 +50,8 @@ export function readRun(dirOrFile: string): LoadedRun {
     const msg = (e as Error).message;
     const offset = jsonErrorOffset(text);
     const at = lineCol(text, offset >= 0 ? offset : Number(/position (\d+)/.exec(msg)?.[1] ?? 0));
-    throw new ConfigError(`${file}:${at.line}:${at.col}: not valid JSON: ${text.trim() === '' ? 'empty file' : msg}`, { where: file });
+    // V8 quotes the text it choked on, newlines and all: one line.
+    throw new ConfigError(`${file}:${at.line}:${at.col}: not valid JSON: ${text.trim() === '' ? 'empty file' : msg.replace(/\s*\n\s*/g, ' ')}`, { where: file });
   }
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof version === 'number' && version > RESULTS_SCHEMA_VERSION) {
@@ -66,7 +67,8 @@ export function readRun(dirOrFile: string): LoadedRun {
       .slice(0, 20)
       .map((i) => `${file}: ${i.path.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${String(s)}` : String(s)), '') || '(top level)'}: ${i.message}`);
     if (r.error.issues.length > 20) problems.push(`${file}: ... and ${r.error.issues.length - 20} more problems`);
-    throw new ConfigError(`not a valid results.json (schema ${RESULTS_SCHEMA_VERSION}):\n${problems.join('\n')}`, { where: file });
+    // The first problem on the line that says what this is: one problem, one line.
+    throw new ConfigError(`not a valid results.json (schema ${RESULTS_SCHEMA_VERSION}): ${problems.join('\n')}`, { where: file });
   }
   return { dir: path.dirname(file), file, results: r.data };
 }

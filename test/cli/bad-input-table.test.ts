@@ -78,6 +78,9 @@ const cases: BadInput[] = [
   { name: 'qualify: no run named', args: () => ['qualify'], says: () => /qualify: name at least one run directory/ },
   { name: 'qualify: a run folder that does not exist', args: (f) => ['qualify', path.join(f.tmp, 'no-run')], says: (f) => new RegExp(`${esc(path.join(f.tmp, 'no-run'))}: no such run directory`) },
   { cli: true, name: 'qualify: a results.json that is not JSON', args: (f) => ['qualify', f.file.brokenRun!], says: (f) => new RegExp(`${esc(f.file.brokenRun!)}.*(JSON|json)`) },
+  { name: 'qualify: a results file that is plain text', args: (f) => ['qualify', f.file.textRun!], says: (f) => new RegExp(`${esc(f.file.textRun!)}:\\d+:\\d+: not valid JSON`) },
+  { name: 'qualify: a results.json with one field of a wrong type', args: (f) => ['qualify', f.file.badFieldRun!], says: (f) => new RegExp(`${esc(path.join(f.file.badFieldRun!, 'results.json'))}: tests\\[0\\]\\.outcome: `) },
+  { name: 'report: --html naming a folder', args: (f) => ['report', GOOD_RUN, '--html', f.file.emptyDir!], says: (f) => new RegExp(`--html ${esc(f.file.emptyDir!)}: `) },
   { name: 'qualify: --level 9', args: () => ['qualify', GOOD_RUN, '--level', '9'], says: () => /--level 9: the program has levels/ },
   { name: 'qualify: --as-of not a date', args: () => ['qualify', GOOD_RUN, '--as-of', 'tomorrow'], says: () => /--as-of tomorrow: expected a date/ },
   { name: 'qualify: --waivers with a wrong type', args: (f) => ['qualify', GOOD_RUN, '--waivers', f.file.waiversBad!], says: (f) => new RegExp(`${esc(f.file.waiversBad!)}:\\d+:\\d+: waivers: wrong type`) },
@@ -277,6 +280,13 @@ async function makeFixtures(f: Fixtures, bin: string, endpoints: Map<string, Awa
   file.brokenRun = path.join(tmp, 'broken-run');
   fs.mkdirSync(file.brokenRun);
   fs.writeFileSync(path.join(file.brokenRun, 'results.json'), '{"runId": "x", "tests": [');
+  file.textRun = path.join(tmp, 'text-results.json');
+  fs.writeFileSync(file.textRun, 'not json\nat all\n');
+  const good = JSON.parse(fs.readFileSync(path.join(GOOD_RUN, 'results.json'), 'utf8')) as { tests: Array<{ outcome: string }> };
+  good.tests[0]!.outcome = 'maybe';
+  file.badFieldRun = path.join(tmp, 'bad-field-run');
+  fs.mkdirSync(file.badFieldRun);
+  fs.writeFileSync(path.join(file.badFieldRun, 'results.json'), JSON.stringify(good));
   makeReleases(f);
 }
 
