@@ -47,6 +47,8 @@ export class BoxWatch {
   private timer: NodeJS.Timeout | undefined;
   private done = false;
   private shell: WatchedShell | null = null;
+  /** Callers of settled() waiting for the SSH loss in hand to be judged. */
+  private waiting: ((lost: boolean) => void)[] = [];
 
   constructor(
     private readonly parts: WatchedParts,
@@ -66,6 +68,26 @@ export class BoxWatch {
       const since = Math.min(Date.now(), this.sshLost?.at ?? Infinity) - EXIT_WINDOW_MS;
       this.lose(`box lost: ${this.parts.poweredOffIs} ${exitText(how)}`, since);
     });
+  }
+
+  /**
+   * Resolves once an SSH loss in hand is judged: true when the loss was told (onLost was called), false when the
+   * shell came back, there was none, or `boundMs` passed: checks that end while the box may be gone must not close
+   * the run before that is known.
+   */
+  settled(boundMs = 60_000): Promise<boolean> {
+    if (!this.sshLost || this.suspended || this.done) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), boundMs);
+      this.waiting.push((lost) => {
+        clearTimeout(t);
+        resolve(lost);
+      });
+    });
+  }
+
+  private wake(lost: boolean): void {
+    for (const w of this.waiting.splice(0)) w(lost);
   }
 
   /** The box is about to reset on purpose: no hang judgement until arm() again (a VM exit still counts). */
@@ -99,6 +121,7 @@ export class BoxWatch {
   private readonly onConnect = (): void => {
     this.sshLost = null;
     clearTimeout(this.timer);
+    this.wake(false);
   };
 
   private judgeIn(ms: number): void {
@@ -117,7 +140,7 @@ export class BoxWatch {
     const power = await this.powerReadsOff();
     const probe = power ? null : await this.probe();
     if (gen !== this.generation || this.done || !this.sshLost || this.suspended) return;
-    if (probe === null && !power) return;
+    if (probe === null && !power) return this.wake(false);
     const seen = power ?? `SSH ${lost.cause}; a new connection to ${this.shell?.hostPort} failed (${probe}); console silent for ${Math.round(this.parts.console.silentForMs / 1000)} s`;
     this.lose(power ? `box lost: ${power}` : `box stopped answering: ${seen}`, lost.at - KEEPALIVE_WINDOW_MS);
   }
@@ -150,6 +173,7 @@ export class BoxWatch {
     const tail = this.parts.console.tail(60);
     const at = tail.findIndex((l) => PANIC.test(l));
     this.onLost({ message, since, ...(at >= 0 ? { panic: tail.slice(at).join('\n') } : {}) });
+    this.wake(true);
   }
 }
 

@@ -139,8 +139,8 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
   const p = checked.loaded.profile;
   if (o.noInstall) checkNoInstall(checked.loaded, o.profileFile);
   const modules = suitesFor(o.suites, { program, ...(o.level !== undefined ? { level: o.level } : {}), ...(o.capability ? { capability: o.capability } : {}) });
+  checkFreeSpace(path.resolve(o.out ?? 'runs'), checked.release.installerPath, { virtual: p.box.kind === 'virtual', noInstall: Boolean(o.noInstall) });
   const runDir = createRunDir(p.box.name, o.out);
-  checkFreeSpace(runDir.root, checked.release.installerPath, { virtual: p.box.kind === 'virtual', noInstall: Boolean(o.noInstall) });
   const disk = diskWatch();
   const writer = openResults(o, checked, program, runDir.root);
   const noInstall = Boolean(o.noInstall);

@@ -102,7 +102,10 @@ async function runOnce(ph: SuitesPhase, watch: BoxWatch, peer: TrafficPeer, faul
     signal: abort.signal,
     ...(only ? { only } : {}),
     ...(ph.progress ? { progress: (l: string) => live && ph.progress!(l) } : {}),
-  }).then(() => null);
+  }).then(async () => {
+    // The last checks may have ended on a box that was going: wait for the watch's judgement of an SSH loss.
+    return (await watch.settled()) ? faults : null;
+  });
   const fault = await Promise.race([suites, faults]);
   if (!fault) return null;
   live = false;

@@ -106,11 +106,13 @@ export async function runSuites(o: SuiteRunOptions): Promise<TestResult[]> {
   const results: TestResult[] = [];
   const cap: TestCapture = { facts: {}, attachments: [], excerpt: null, started: 0 };
   const ctx = contextFor(o, cap);
-  const { mocha, registry } = loadSuites(o.modules, ctx, o.timeout, o.only);
+  const { mocha, registry, replayed } = loadSuites(o.modules, ctx, o.timeout, o.only);
 
   const retries = new Map<Mocha.Runnable, TestResult['attempts']>();
   const record = (test: Mocha.Runnable, outcome: Outcome, err?: unknown): void => {
     const r = resultOf(registry.identityOf(test), test, outcome, err, cap, retries.get(test) ?? []);
+    // Run again only for what a later check of its item needs; its result was recorded when it first ran.
+    if (replayed.has(r.id)) return;
     results.push(r);
     o.onTest(r);
     o.progress?.(progressLine(r));

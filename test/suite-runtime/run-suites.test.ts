@@ -13,10 +13,10 @@ import type { SuiteContext, SuiteModule } from '../../lib/suite-runtime/suite-co
 const bareCtx = (runDir: string) =>
   ({ profile: {}, box: { name: 'bare' }, shell: {}, console: { excerpt: () => ({ stop: () => '' }) }, runDir, reconnect: async () => {} }) as unknown as Omit<SuiteContext, 'fact' | 'attach'>;
 
-async function run(modules: SuiteModule[]): Promise<TestResult[]> {
+async function run(modules: SuiteModule[], only?: ReadonlySet<string>): Promise<TestResult[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-rt-'));
   try {
-    return await runSuites({ ctx: bareCtx(dir), modules, onTest: () => {} });
+    return await runSuites({ ctx: bareCtx(dir), modules, onTest: () => {}, ...(only ? { only } : {}) });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -38,7 +38,37 @@ const portModule = (title: (check: string) => string): SuiteModule => ({
   },
 });
 
+/** A usb-like module whose later checks use what its first check of the item found. */
+const stickModule: SuiteModule = {
+  capability: 'usb',
+  proves: {},
+  register(t, ctx) {
+    t.describe('usb', () => {
+      const found = new Map<string, string>();
+      for (const item of ['stick0', 'stick1']) {
+        t.check({ item, check: 'enumerates' }, `${item} enumerates`, () => {
+          found.set(item, `${item}-dev`);
+          ctx.fact('dev', found.get(item));
+        });
+        t.check({ item, check: 'size' }, `${item} size`, () => {
+          expect(found.get(item), `${item} did not enumerate`).to.not.equal(undefined);
+          ctx.fact('dev', found.get(item));
+        });
+        t.check({ item, check: 'stores-data' }, `${item} stores data`, () => ctx.fact('dev', found.get(item)));
+      }
+    });
+  },
+};
+
 describe('suite runtime: check identities', () => {
+  it('a run of only some checks (a recovery, a resume) runs the earlier checks of their items again, unrecorded', async () => {
+    const rs = await run([stickModule], new Set(['usb/stick0/size', 'usb/stick1/enumerates']));
+    expect(rs.map((r) => [r.id, r.outcome])).to.deep.equal([
+      ['usb/stick0/size', 'pass'],
+      ['usb/stick1/enumerates', 'pass'],
+    ]);
+  });
+
   it('a test id is made of capability, item and check; renaming every title changes no id and no outcome', async () => {
     const a = await run([portModule((c) => `eth0: ${c}`)]);
     const b = await run([portModule((c) => `a wholly different sentence about ${c}: with a colon`)]);
