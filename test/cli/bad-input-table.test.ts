@@ -82,6 +82,8 @@ const cases: BadInput[] = [
   { name: 'qualify: a results.json with one field of a wrong type', args: (f) => ['qualify', f.file.badFieldRun!], says: (f) => new RegExp(`${esc(path.join(f.file.badFieldRun!, 'results.json'))}: tests\\[0\\]\\.outcome: `) },
   { name: 'report: --html naming a folder', args: (f) => ['report', GOOD_RUN, '--html', f.file.emptyDir!], says: (f) => new RegExp(`--html ${esc(f.file.emptyDir!)}: `) },
   { name: 'qualify: --level 9', args: () => ['qualify', GOOD_RUN, '--level', '9'], says: () => /--level 9: the program has levels/ },
+  { name: 'qualify: --level abc', args: () => ['qualify', GOOD_RUN, '--level', 'abc'], says: () => /--level abc: the program has levels/ },
+  { name: 'diff: runs of two different boxes', args: () => ['diff', GOOD_RUN, path.join(repoRoot, 'test', 'golden', 'arm64-level2')], says: () => /diff compares two runs of the same box: A is QEMU q35-ovmf/ },
   { name: 'qualify: --as-of not a date', args: () => ['qualify', GOOD_RUN, '--as-of', 'tomorrow'], says: () => /--as-of tomorrow: expected a date/ },
   { name: 'qualify: --waivers with a wrong type', args: (f) => ['qualify', GOOD_RUN, '--waivers', f.file.waiversBad!], says: (f) => new RegExp(`${esc(f.file.waiversBad!)}:\\d+:\\d+: waivers: wrong type`) },
   { name: 'qualify: --program with a wrong type', args: (f) => ['qualify', GOOD_RUN, '--program', f.file.programType!], says: (f) => new RegExp(`${esc(f.file.programType!)}:\\d+:\\d+: levels: wrong type`) },
@@ -155,6 +157,7 @@ const cases: BadInput[] = [
   { cli: true, name: 'install: not an EVE image (no CONFIG partition)', args: (f) => ['install', '--profile', P, '--release', f.file.relNotEve!], says: (f) => new RegExp(`${esc(path.join(f.file.relNotEve!, 'amd64.kvm.generic.installer.raw'))}.*(no GPT|no CONFIG)`), out: 'existing' },
   { name: 'release: a GPT image with no CONFIG partition', args: (f) => ['run', '--profile', P, '--release', f.file.relNoConfig!], says: (f) => new RegExp(`${esc(path.join(f.file.relNoConfig!, 'amd64.kvm.generic.installer.raw'))} has no CONFIG partition`), out: 'missing' },
   { name: 'release: a file that is no installer', args: (f) => ['run', '--profile', P, '--release', f.file.aFile!], says: (f) => new RegExp(`${esc(f.file.aFile!)}: a-file is not an EVE installer`), out: 'missing' },
+  { name: 'release: docker: with no tag', args: () => ['run', '--profile', P, '--release', 'docker:'], says: () => /docker:: not a docker tag/, out: 'missing' },
   { name: 'release: for another arch than the box', args: (f) => ['run', '--profile', P, '--release', f.file.relArm!], says: () => /has no amd64 installer \(it has arm64\)/, out: 'missing' },
   { cli: true, name: 'release verify: a checksum mismatch', args: (f) => ['release', 'verify', f.file.relCorrupt!, '--arch', 'amd64'], says: () => /amd64\.kvm\.generic\.installer\.raw does not match/ },
 ];
@@ -437,7 +440,7 @@ describe('bad input, every command: exit 2, one line naming the input, nothing t
       const r = await outcomes.get(c)!;
       const all = `exit ${r.exitCode}\n--- stderr\n${r.stderr}\n--- stdout\n${r.stdout}`;
       expect(r.exitCode, all).to.equal(2);
-      expect(r.stderr, all).not.to.match(/^\s+at /m);
+      expect(r.stderr + r.stdout, all).not.to.match(/^\s+at /m);
       const lines = r.stderr.split('\n').filter((l) => l.trim() && !PROGRESS.test(l));
       expect(lines, all).to.have.length(1);
       expect(lines[0], all).to.match(c.says(f));
