@@ -85,7 +85,7 @@ function line({ before, after }: Figures): string {
   return ok ? out : `${out} (fds added: ${grown(before.fds, after.fds)}; handles added: ${grown(before.handles, after.handles)})`;
 }
 
-/** The entries of `after` beyond those of `before`, counted by kind: `socket x3, /dev/pts/5`. */
+/** The kinds of entry `after` has more of than `before`, with how many more: `socket:[N] +3, /dev/pts/N +1`. */
 function grown(before: string[], after: string[]): string {
   const count = (l: string[]) => l.reduce((m, s) => m.set(kind(s), (m.get(kind(s)) ?? 0) + 1), new Map<string, number>());
   const b = count(before);
@@ -108,7 +108,7 @@ async function snapshot(): Promise<Snapshot> {
     try {
       return fs.readlinkSync(`/proc/self/fd/${fd}`);
     } catch {
-      return 'gone'; // the fd readdir itself held
+      return 'gone'; // the fd readdirSync read the list through, closed by now
     }
   });
   const mem = process.memoryUsage();
