@@ -172,6 +172,7 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
     for (const t of installTests(records, errorText(e), { noInstall })) plan.record(t);
     attachLogs();
     if (disk.seen) plan.stop(disk.seen);
+    plan.skipRest('the install flow did not succeed');
     plan.end();
     writer.finish('finished');
     await resultsScope.close();

@@ -81,6 +81,11 @@ export class RunPlan {
     this.writer.finish('stopped', new Date(), fault.message);
   }
 
+  /** The install flow ended the run: every check it left unrecorded (the suites') is skipped as not run, for `why`. */
+  skipRest(why: string): void {
+    if (!this.ended) this.closeOut(() => notRun(why));
+  }
+
   /** The run is over (finished or crashed): later records are not taken. */
   end(): void {
     this.ended = true;
