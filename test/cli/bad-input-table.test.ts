@@ -218,27 +218,42 @@ function writeSums(dir: string, file: string): void {
   fs.writeFileSync(path.join(dir, file.replace(/installer\.raw$/, 'sha256sums')), `${digest}\n`);
 }
 
-async function makeFixtures(f: Fixtures, bin: string, endpoints: Map<string, Awaited<ReturnType<typeof endpoint>>>): Promise<void> {
+type Endpoints = Map<string, Awaited<ReturnType<typeof endpoint>>>;
+
+/** Writes a profile named `name` (f.file[name]). */
+function putProfile(f: Fixtures, name: string, text: string): void {
+  const file = path.join(f.tmp, 'profiles', name, `${name}.yaml`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+  f.file[name] = file;
+}
+
+async function makeFixtures(f: Fixtures, bin: string, endpoints: Endpoints): Promise<void> {
+  f.file.aFile = path.join(f.tmp, 'a-file');
+  fs.writeFileSync(f.file.aFile, 'not a directory\n');
+  f.file.emptyDir = path.join(f.tmp, 'empty-dir');
+  fs.mkdirSync(f.file.emptyDir);
+  makeProfiles(f);
+  await makeRealProfiles(f, bin, endpoints);
+  makeDataFiles(f);
+  makeReleases(f);
+}
+
+/** Virtual-box profiles (bad input found before any QEMU) and profile paths that are no file. */
+function makeProfiles(f: Fixtures): void {
   const { tmp, file } = f;
-  const put = (name: string, text: string) => {
-    file[name] = path.join(tmp, 'profiles', name, `${name}.yaml`);
-    fs.mkdirSync(path.dirname(file[name]!), { recursive: true });
-    fs.writeFileSync(file[name]!, text);
-  };
+  const put = (name: string, text: string) => putProfile(f, name, text);
   const base = fs.readFileSync(P, 'utf8');
   const variant = (name: string, from: string | RegExp, to: string) => {
     const text = base.replace(from, to);
     if (text === base) throw new Error(`edit ${String(from)} changed nothing`);
     put(name, text);
   };
-  file.aFile = path.join(tmp, 'a-file');
-  fs.writeFileSync(file.aFile, 'not a directory\n');
-  file.emptyDir = path.join(tmp, 'empty-dir');
-  fs.mkdirSync(file.emptyDir);
   put('empty', '');
   put('commentOnly', '# nothing declared yet\n');
   put('syntax', 'box: { name: x, vendor: [unclosed\nconsole: :\n');
   variant('dupKey', '  vendor: QEMU\n', '  vendor: QEMU\n  vendor: Other\n');
+  // Eight levels of ten aliases each: 10^8 nodes if expanded; the yaml library's alias bound stops it at once.
   put('aliasBomb', ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`), ''].join('\n'));
   put('list', '- box: { name: x }\n');
   variant('unknownField', '  vendor: QEMU\n', '  vendor: QEMU\n  colour: blue\n');
@@ -246,18 +261,25 @@ async function makeFixtures(f: Fixtures, bin: string, endpoints: Map<string, Awa
   variant('badArch', 'arch: amd64', 'arch: amd65');
   variant('badDeadline', 'install: 600', 'install: -600');
   variant('unsetPassword', '  baud: 115200', '  baud: 115200\n  login: { user: root, password: { env: EVE_QUAL_TEST_UNSET_PASSWORD } }');
+  variant('virtualManual', 'power: { type: virtual }', 'power: { type: manual }');
+  variant('badDefect', 'defects: []', 'defects: [{ omit: usb.nostick }]');
+  variant('dupPort', '- { name: eth1, model: e1000', '- { name: eth0, model: e1000');
   file.loop = path.join(tmp, 'loop-a.yaml');
   fs.symlinkSync(path.join(tmp, 'loop-b.yaml'), file.loop);
   fs.symlinkSync(file.loop, path.join(tmp, 'loop-b.yaml'));
   file.dangling = path.join(tmp, 'dangling.yaml');
   fs.symlinkSync(path.join(tmp, 'gone.yaml'), file.dangling);
+}
+
+/** Real-box profiles, each with loopback endpoints of its own, so that a connection is told against its row. */
+async function makeRealProfiles(f: Fixtures, bin: string, endpoints: Endpoints): Promise<void> {
+  const { tmp } = f;
   const real = async (name: string, edit?: (l: string[]) => string[]) => {
     const c = await endpoint();
     const s = await endpoint();
     endpoints.set(name, { port: c.port, connections: () => c.connections() + s.connections(), close: async () => { await c.close(); await s.close(); } });
-    put(name, realProfile(bin, c.port, s.port, tmp, edit));
+    putProfile(f, name, realProfile(bin, c.port, s.port, tmp, edit));
   };
-  // One profile per row that uses one, so that a connection is told against the row that made it.
   for (const name of ['realPowerOn', 'realPowerCycle', 'realConsoleFlag', 'realCheckOut', 'realLogFile', 'realLogDir', 'realPowerFlag', 'realCheckFlag']) await real(name);
   await real('realPort', (l) => l.map((x) => x.replace(/^ssh: \{ host: 127\.0\.0\.1, port: \d+/, 'ssh: { host: 127.0.0.1, port: 70000')));
   await real('realConsolePort', (l) => l.map((x) => x.replace(/port: \d+, protocol/, 'port: 0, protocol')));
@@ -265,32 +287,31 @@ async function makeFixtures(f: Fixtures, bin: string, endpoints: Map<string, Awa
   const ipmi = (password: string) => (l: string[]) => l.map((x) => (x.startsWith('power:') ? `power: { type: ipmi, host: 127.0.0.1, port: 1623, user: admin, password: ${password} }` : x));
   await real('realInline', ipmi('hunter2'));
   await real('realSecretFile', ipmi(`{ file: ${JSON.stringify(path.join(tmp, 'no-such-secret'))} }`));
+  await real('realIpmi', ipmi('{ env: EVE_QUAL_TEST_UNSET_BMC }'));
   await real('realNoHost', (l) => l.map((x) => x.replace('ssh: { host: 127.0.0.1, ', 'ssh: { ')));
-  variant('virtualManual', 'power: { type: virtual }', 'power: { type: manual }');
-  variant('badDefect', 'defects: []', 'defects: [{ omit: usb.nostick }]');
-  variant('dupPort', '- { name: eth1, model: e1000', '- { name: eth0, model: e1000');
-  await real('realIpmi', (l) => l.map((x) => (x.startsWith('power:') ? 'power: { type: ipmi, host: 127.0.0.1, port: 1623, user: admin, password: { env: EVE_QUAL_TEST_UNSET_BMC } }' : x)));
   await real('realNoKey', (l) => l.map((x) => x.replace('ssh: { host', `ssh: { key: { file: ${JSON.stringify(path.join(tmp, 'no-such-key'))} }, host`)));
+}
+
+/** Program, waivers and results files. */
+function makeDataFiles(f: Fixtures): void {
+  const { tmp, file } = f;
+  const write = (name: string, at: string, text: string) => {
+    file[name] = path.join(tmp, at);
+    fs.mkdirSync(path.dirname(file[name]!), { recursive: true });
+    fs.writeFileSync(file[name]!, text);
+  };
   const program = fs.readFileSync(path.join(repoRoot, 'suites', 'program.yaml'), 'utf8');
-  file.programUnknown = path.join(tmp, 'program-unknown.yaml');
-  fs.writeFileSync(file.programUnknown, program.replace(/^revision: 1$/m, 'revision: 1\ncolour: blue'));
-  file.programSyntax = path.join(tmp, 'program-syntax.yaml');
-  fs.writeFileSync(file.programSyntax, 'name: [unclosed\nlevels: :\n');
-  file.programType = path.join(tmp, 'program-type.yaml');
-  fs.writeFileSync(file.programType, 'name: P\nrevision: 1\nlevels: many\n');
-  file.waiversBad = path.join(tmp, 'waivers.yaml');
-  fs.writeFileSync(file.waiversBad, 'waivers: none\n');
-  file.brokenRun = path.join(tmp, 'broken-run');
-  fs.mkdirSync(file.brokenRun);
-  fs.writeFileSync(path.join(file.brokenRun, 'results.json'), '{"runId": "x", "tests": [');
-  file.textRun = path.join(tmp, 'text-results.json');
-  fs.writeFileSync(file.textRun, 'not json\nat all\n');
+  write('programUnknown', 'program-unknown.yaml', program.replace(/^revision: 1$/m, 'revision: 1\ncolour: blue'));
+  write('programSyntax', 'program-syntax.yaml', 'name: [unclosed\nlevels: :\n');
+  write('programType', 'program-type.yaml', 'name: P\nrevision: 1\nlevels: many\n');
+  write('waiversBad', 'waivers.yaml', 'waivers: none\n');
+  write('brokenRun', 'broken-run/results.json', '{"runId": "x", "tests": [');
+  file.brokenRun = path.dirname(file.brokenRun!);
+  write('textRun', 'text-results.json', 'not json\nat all\n');
   const good = JSON.parse(fs.readFileSync(path.join(GOOD_RUN, 'results.json'), 'utf8')) as { tests: Array<{ outcome: string }> };
   good.tests[0]!.outcome = 'maybe';
-  file.badFieldRun = path.join(tmp, 'bad-field-run');
-  fs.mkdirSync(file.badFieldRun);
-  fs.writeFileSync(path.join(file.badFieldRun, 'results.json'), JSON.stringify(good));
-  makeReleases(f);
+  write('badFieldRun', 'bad-field-run/results.json', JSON.stringify(good));
+  file.badFieldRun = path.dirname(file.badFieldRun!);
 }
 
 function makeReleases(f: Fixtures): void {
@@ -388,7 +409,7 @@ function pool(n: number): <T>(task: () => Promise<T>) => Promise<T> {
 describe('bad input, every command: exit 2, one line naming the input, nothing touched', function () {
   this.timeout(600_000);
   const f: Fixtures = { tmp: '', release: '', file: {} };
-  const endpoints = new Map<string, Awaited<ReturnType<typeof endpoint>>>();
+  const endpoints: Endpoints = new Map();
   const outcomes = new Map<BadInput, Promise<Outcome>>();
   let bin: string;
 
