@@ -73,6 +73,27 @@ async function decompressZstd(source: string, target: string): Promise<void> {
   }
 }
 
+/** Enough of an image's start for its partition table and the first partitions' boot sectors. */
+const HEAD_BYTES = 1 << 20;
+
+/** The first bytes of a .zst installer, unpacked as a stream that is stopped once they are in. */
+export async function zstdHead(source: string, bytes = HEAD_BYTES): Promise<Buffer> {
+  const proc = execa('zstd', [...ZSTD_DECOMPRESS_ARGS, '-q', '-c', source], { reject: false, buffer: false, stderr: 'pipe' });
+  const chunks: Buffer[] = [];
+  let got = 0;
+  for await (const chunk of proc.stdout as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    got += chunk.length;
+    if (got >= bytes) break;
+  }
+  proc.kill();
+  const r = await proc;
+  if (got < bytes && r.exitCode !== 0) {
+    throw new ConfigError(`cannot decompress ${source}: ${String(r.stderr ?? r.message ?? '').trim()} (is it a complete .zst? the zstd tool is in Debian's zstd package)`, { where: source });
+  }
+  return Buffer.concat(chunks).subarray(0, bytes);
+}
+
 export async function prepareInstaller(
   source: string,
   workDir: string,
@@ -104,7 +125,7 @@ export async function prepareInstaller(
  * A release whose CONFIG holds GlobalConfig/global.json: EVE takes SSH keys from its debug.enable.ssh and ignores
  * authorized_keys (lib/media/global-config.ts), so the key goes in there as well.
  */
-async function addKeyToGlobalConfig(target: string, workDir: string, publicKey: string, source: string): Promise<void> {
+export async function addKeyToGlobalConfig(target: string, workDir: string, publicKey: string, source: string): Promise<void> {
   const given = await fatFile(target, `::/${GLOBAL_CONFIG_PATH}`);
   if (given === undefined) return;
   const file = path.join(workDir, 'config-global.json');

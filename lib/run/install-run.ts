@@ -9,8 +9,8 @@ import type { OperatorPrompt } from '../util/operator-prompt.ts';
 import { ConfigError } from '../errors.ts';
 import { installRelease, type InstallOutcome } from '../install/install-release.ts';
 import { StepLog, type ProgressSink, type StepRecord } from '../install/steps.ts';
-import { configPartitionOf } from '../media/gpt.ts';
-import { prepareInstaller } from '../media/prepare-installer.ts';
+import { configPartitionInHead, configPartitionOf } from '../media/gpt.ts';
+import { prepareInstaller, zstdHead } from '../media/prepare-installer.ts';
 import { loadProfile, type LoadedProfile } from '../profile/load.ts';
 import type { Profile } from '../profile/schema.ts';
 import { resolveSecret } from '../profile/secret.ts';
@@ -75,8 +75,9 @@ export async function preflight(o: InstallRunOptions): Promise<{ loaded: LoadedP
       : {}),
   });
   // An image that checksums right can still be no EVE installer: without its CONFIG partition nothing can be
-  // prepared, so say so now, before a run folder exists (a compressed one is checked once unpacked, in media prep).
+  // prepared, so say so now, before a run folder exists (a compressed one from its unpacked head).
   if (!release.installer.compressed) configPartitionOf(release.installerPath);
+  else configPartitionInHead(await zstdHead(release.installerPath), release.installerPath);
   o.progress?.(`✔ ${release.installer.file} verified: release ${release.version} (${release.dir})`);
   return { loaded, release };
 }

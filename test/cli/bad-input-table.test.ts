@@ -156,6 +156,8 @@ const cases: BadInput[] = [
   { cli: true, name: 'release: not an EVE image (no CONFIG partition) with the right checksum', args: (f) => ['run', '--profile', P, '--release', f.file.relNotEve!], says: (f) => new RegExp(`${esc(path.join(f.file.relNotEve!, 'amd64.kvm.generic.installer.raw'))}.*(no GPT|no CONFIG)`), out: 'missing' },
   { cli: true, name: 'install: not an EVE image (no CONFIG partition)', args: (f) => ['install', '--profile', P, '--release', f.file.relNotEve!], says: (f) => new RegExp(`${esc(path.join(f.file.relNotEve!, 'amd64.kvm.generic.installer.raw'))}.*(no GPT|no CONFIG)`), out: 'existing' },
   { name: 'release: a GPT image with no CONFIG partition', args: (f) => ['run', '--profile', P, '--release', f.file.relNoConfig!], says: (f) => new RegExp(`${esc(path.join(f.file.relNoConfig!, 'amd64.kvm.generic.installer.raw'))} has no CONFIG partition`), out: 'missing' },
+  { name: 'release: a .raw.zst with no GPT, checksum right', args: (f) => ['run', '--profile', P, '--release', f.file.relZstNoGpt!], says: (f) => new RegExp(`${esc(path.join(f.file.relZstNoGpt!, 'amd64.kvm.generic.installer.raw.zst'))} has no GPT partition table`), out: 'missing' },
+  { name: 'install: a .raw.zst with no CONFIG partition, checksum right', args: (f) => ['install', '--profile', P, '--release', f.file.relZstNoConfig!], says: (f) => new RegExp(`${esc(path.join(f.file.relZstNoConfig!, 'amd64.kvm.generic.installer.raw.zst'))} has no CONFIG partition`), out: 'existing' },
   { name: 'release: a file that is no installer', args: (f) => ['run', '--profile', P, '--release', f.file.aFile!], says: (f) => new RegExp(`${esc(f.file.aFile!)}: a-file is not an EVE installer`), out: 'missing' },
   { name: 'release: docker: with no tag', args: () => ['run', '--profile', P, '--release', 'docker:'], says: () => /docker:: not a docker tag/, out: 'missing' },
   { name: 'release: for another arch than the box', args: (f) => ['run', '--profile', P, '--release', f.file.relArm!], says: () => /has no amd64 installer \(it has arm64\)/, out: 'missing' },
@@ -215,7 +217,16 @@ function copyRelease(src: string, dir: string, only?: RegExp): string {
 
 function writeSums(dir: string, file: string): void {
   const digest = execaSync('sha256sum', [file], { cwd: dir }).stdout.trim();
-  fs.writeFileSync(path.join(dir, file.replace(/installer\.raw$/, 'sha256sums')), `${digest}\n`);
+  fs.writeFileSync(path.join(dir, file.replace(/installer\.raw(\.zst)?$/, 'sha256sums')), `${digest}\n`);
+}
+
+/** A release folder holding only `image` compressed as EVE 17+ ships it (.raw.zst), with its sums. */
+function zstRelease(image: string, dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const zst = 'amd64.kvm.generic.installer.raw.zst';
+  execaSync('zstd', ['-q', '-1', '--long=30', '-o', path.join(dir, zst), image]);
+  writeSums(dir, zst);
+  return dir;
 }
 
 type Endpoints = Map<string, Awaited<ReturnType<typeof endpoint>>>;
@@ -341,6 +352,10 @@ function makeReleases(f: Fixtures): void {
   execaSync('sfdisk', ['-q', img], { input: 'label: gpt\n,,L\n' });
   execaSync('sfdisk', ['-q', '--part-label', img, '1', 'DATA']);
   writeSums(file.relNoConfig, raw);
+  file.relZstNoConfig = zstRelease(img, path.join(tmp, 'rel-zst-noconfig', v));
+  const zeros = path.join(tmp, 'zeros.raw');
+  fs.writeFileSync(zeros, Buffer.alloc(2 << 20));
+  file.relZstNoGpt = zstRelease(zeros, path.join(tmp, 'rel-zst-nogpt', v));
 }
 
 interface Outcome {
