@@ -21,6 +21,11 @@ export interface VirtualBoxOptions {
   sshPort: number;
 }
 
+/** The virtual box's install disk in its state folder (kept with the run, so `run --resume` boots it again). */
+export function installedDiskOf(stateDir: string): string {
+  return path.join(stateDir, 'target.raw');
+}
+
 function sparseFile(file: string, sizeMb: number): string {
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -61,7 +66,7 @@ export function virtualBoxFromProfile(profile: Profile, opts: VirtualBoxOptions)
     const declared = hw.storage.find((s) => s.device === installName);
     disks.push({
       id: 'target',
-      file: sparseFile(path.join(opts.stateDir, 'target.raw'), v.targetDisk.sizeMb),
+      file: sparseFile(installedDiskOf(opts.stateDir), v.targetDisk.sizeMb),
       bus: v.targetDisk.bus,
       serial: declared?.name ?? 'target',
       bootIndex: 1,

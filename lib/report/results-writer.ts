@@ -57,22 +57,30 @@ export class ResultsWriter {
   private readonly state: RunResults;
   private finished = false;
 
+  /** A new run (written at once), or, with `from`, a recorded run to continue: call reopen() to write it. */
   constructor(
     runDir: string,
     header: RunHeader,
     private readonly junitOptions: JUnitOptions = {},
+    from?: RunResults,
   ) {
     this.runDir = path.resolve(runDir);
     this.resultsFile = path.join(this.runDir, RESULTS_FILE);
     this.junitFile = path.join(this.runDir, JUNIT_FILE);
     const { attachments = [], ...rest } = header;
-    this.state = check(
-      runResultsSchema,
-      { ...rest, schemaVersion: RESULTS_SCHEMA_VERSION, status: 'running', steps: [], tests: [], attachments },
-      'the run header',
-    );
+    const state = from ?? { ...rest, schemaVersion: RESULTS_SCHEMA_VERSION, status: 'running', steps: [], tests: [], attachments };
+    this.state = check(runResultsSchema, state, 'the run header');
+    if (from) {
+      this.finished = true;
+      return;
+    }
     this.reserve();
     this.flush();
+  }
+
+  /** The writer of a recorded run, to continue it (`run --resume`): nothing is written before reopen(). */
+  static continuing(runDir: string, results: RunResults, junitOptions: JUnitOptions = {}): ResultsWriter {
+    return new ResultsWriter(runDir, results, junitOptions, results);
   }
 
   private get reserveFile(): string {

@@ -105,10 +105,13 @@ export interface RunResults {
   /** Each time the run was continued with `eve-qual run --resume`, and the status it had then. */
   resumed?: { at: string; from: string }[];
   box: { name: string; vendor: string; model: string; arch: string; sample: string; kind: 'real' | 'virtual' };
-  release: { version: string; eveRelease: string; installer: string; sha256?: string };
+  /** `source`: the --release given (a local folder made absolute), so that `run --resume` finds it again. */
+  release: { version: string; eveRelease: string; installer: string; sha256?: string; source?: string };
   operator: { organisation: string; role: 'owner' | 'partner' };
   /** The level asked with --level, if any. */
   level?: number;
+  /** The capability asked with --capability, if any (the run is then inventory and that capability's suite). */
+  capability?: Capability;
   evequal: { version: string; revision: string | null };
   profile: { file: string; sha256: string };
   start: string;

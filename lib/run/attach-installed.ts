@@ -4,6 +4,14 @@
 // per-run key was never injected, so the profile must name one). The SSH host key is learned on the console, as
 // after every boot of EVE.
 import { boxFromProfile } from '../box/create-box.ts';
+import { installedDiskOf } from '../box/virtual-box.ts';
+import { bootToShell } from '../install/boot-to-shell.ts';
+import type { StepLog } from '../install/steps.ts';
+import { freeLoopbackPort } from '../util/ports.ts';
+import type { Scope } from '../util/scope.ts';
+import { rekeyInstalledDisk } from './rekey-installed.ts';
+import { createRunKey, type RunKey } from './run-key.ts';
+import type { RunDir } from './run-dir.ts';
 import { login } from '../console/login.ts';
 import { ConfigError } from '../errors.ts';
 import { hostKeysOnConsole } from '../install/console-host-keys.ts';
@@ -22,18 +30,31 @@ export function checkNoInstall(loaded: LoadedProfile, file: string): void {
   labKey(loaded);
 }
 
-export async function attachInstalled(o: InstallRunOptions, checked: { loaded: LoadedProfile; release: Release }): Promise<InstallRunResult> {
+/**
+ * `resumed`: the box of a recorded run (`run --resume`). A real box is taken as it runs now, as with --no-install;
+ * a virtual box is booted again from the installed disk in the run's state folder, with a new run key in its CONFIG.
+ */
+export async function attachInstalled(o: InstallRunOptions, checked: { loaded: LoadedProfile; release: Release }, resumed = false): Promise<InstallRunResult> {
   const { loaded, release } = checked;
   const p = loaded.profile;
   const { runDir, scope, steps } = beginRun(p, o);
   try {
-    const key = labKey(loaded);
+    const boot = resumed && p.box.kind === 'virtual';
+    const key = boot ? await newKeyOnDisk(runDir, steps, scope, p.box.name) : labKey(loaded);
+    const sshPort = boot ? await freeLoopbackPort() : 0;
     const box = await steps.step(OPEN_BOX_STEP, () =>
-      boxFromProfile(loaded, { stateDir: runDir.stateDir, consoleLog: runDir.consoleLog, sshPort: 0, say: o.progress ?? (() => undefined), ...(o.prompt ? { prompt: o.prompt } : {}) }),
+      boxFromProfile(loaded, { stateDir: runDir.stateDir, consoleLog: runDir.consoleLog, sshPort, say: o.progress ?? (() => undefined), ...(o.prompt ? { prompt: o.prompt } : {}) }),
     );
     scope.defer(`box ${p.box.name}`, () => box.close());
     const con = box.console;
-    await steps.step('installed system reaches a console shell', () => login(con, { timeout: p.install.deadlines.boot * 1000, ...consoleLogin(loaded) }));
+    const shell = { timeout: p.install.deadlines.boot * 1000, ...consoleLogin(loaded) };
+    if (boot) {
+      await box.detachInstaller();
+      await steps.step('power on from the installed disk', () => box.power.on());
+      await steps.step('installed system reaches a console shell', () => bootToShell(con, shell));
+    } else {
+      await steps.step('installed system reaches a console shell', () => login(con, shell));
+    }
     const eveRelease = await steps.step('EVE release on the box matches', () =>
       releaseOnConsole(box, release.expectedEveRelease, 'the release asked for', '--no-install: install it first, or name the release it runs'),
     );
@@ -50,4 +71,12 @@ export async function attachInstalled(o: InstallRunOptions, checked: { loaded: L
     await scope.close();
     throw Object.assign(e as Error, { runDir, steps });
   }
+}
+
+/** A new run key, written into the installed disk's CONFIG (./rekey-installed.ts says why). */
+async function newKeyOnDisk(runDir: RunDir, steps: StepLog, scope: Scope, boxName: string): Promise<RunKey> {
+  const k = createRunKey(`eve-qual@${boxName}`);
+  scope.defer('run key', () => k.dispose());
+  await steps.step('a new run key on the installed disk', () => rekeyInstalledDisk(installedDiskOf(runDir.stateDir), k.publicKey, runDir.mediaDir));
+  return k;
 }

@@ -3,23 +3,21 @@
 // Exit: 0 all checked items work; 1 something declared is missing or broken; 3 something could not be checked.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ProgressSink, StepRecord } from '../install/steps.ts';
-import { ConfigError, EveQualError, ExitCode } from '../errors.ts';
+import type { ProgressSink } from '../install/steps.ts';
+import { ConfigError } from '../errors.ts';
 import { loadProgram, type Program } from '../program/program.ts';
 import { ResultsWriter } from '../report/results-writer.ts';
-import type { Capability, RunResults, TestResult } from '../report/results.ts';
+import type { Capability } from '../report/results.ts';
 import type { SuiteContext, SuiteModule } from '../suite-runtime/suite-context.ts';
 import { plannedChecks } from '../suite-runtime/load-suites.ts';
 import { gitRevision, packageVersion } from '../cli/version.ts';
-import { interruption, Scope } from '../util/scope.ts';
-import { runWatchedSuites } from './suites-phase.ts';
 import { createRunDir } from './run-dir.ts';
-import { installTests, plannedInstallChecks, runningInstallCheck } from './install-tests.ts';
-import { RunPlan, type RunFault } from './run-plan.ts';
+import { plannedInstallChecks } from './install-tests.ts';
+import { RunPlan, type PlannedCheck } from './run-plan.ts';
+import { executeRun, type RunOutcome } from './execute-run.ts';
 import { checkFreeSpace } from './space-check.ts';
-import { onDiskFault } from '../util/disk-fault.ts';
-import { preflight, runInstall, type InstallRunResult } from './install-run.ts';
-import { attachInstalled, checkNoInstall } from './attach-installed.ts';
+import { preflight } from './install-run.ts';
+import { checkNoInstall } from './attach-installed.ts';
 import type { OperatorPrompt } from '../util/operator-prompt.ts';
 import type { Profile } from '../profile/schema.ts';
 
@@ -46,11 +44,7 @@ export interface QualifyRunOptions {
   recover?: number;
 }
 
-export interface QualifyRunResult {
-  runDir: string;
-  results: RunResults;
-  exitCode: number;
-}
+export type QualifyRunResult = RunOutcome;
 
 /**
  * Which suites to run: what the program's level requires (its capabilities; every suite when the level needs every
@@ -81,15 +75,6 @@ export function declaredBy(p: Profile): Partial<Record<Capability, string[]>> {
   return d;
 }
 
-/** 1 when the hardware failed a check, 3 when something could not be checked or nothing was checked at all: exit 0
- * needs at least one check that ran, and every check passed or skipped for a stated reason. */
-function exitFor(tests: TestResult[]): number {
-  if (tests.some((t) => t.outcome === 'fail')) return ExitCode.failed;
-  if (tests.some((t) => t.outcome === 'error')) return ExitCode.lab;
-  if (!tests.some((t) => t.outcome === 'pass')) return ExitCode.lab;
-  return ExitCode.ok;
-}
-
 type Checked = Awaited<ReturnType<typeof preflight>>;
 
 /** results.json and junit.xml of the run, with its header: written at once, so even a run that ends now leaves them. */
@@ -99,9 +84,16 @@ function openResults(o: QualifyRunOptions, checked: Checked, program: Program, r
   return new ResultsWriter(root, {
     runId: `${started.toISOString()}-${p.box.name}`,
     box: { name: p.box.name, vendor: p.box.vendor, model: p.box.model, arch: p.box.arch, sample: o.sample ?? p.box.sample ?? p.box.name, kind: p.box.kind },
-    release: { version: checked.release.version, eveRelease: checked.release.expectedEveRelease, installer: checked.release.installer.file, ...(checked.release.sha256 ? { sha256: checked.release.sha256 } : {}) },
+    release: {
+      version: checked.release.version,
+      eveRelease: checked.release.expectedEveRelease,
+      installer: checked.release.installer.file,
+      ...(checked.release.sha256 ? { sha256: checked.release.sha256 } : {}),
+      source: releaseSource(o.releaseSrc),
+    },
     operator: { organisation: o.operator ?? 'unknown', role: o.role ?? 'partner' },
     ...(o.level !== undefined ? { level: o.level } : {}),
+    ...(o.capability ? { capability: o.capability } : {}),
     evequal: { version: packageVersion(), revision: gitRevision() },
     profile: { file: path.relative(process.cwd(), path.resolve(o.profileFile)), sha256: checked.loaded.source },
     start: started.toISOString(),
@@ -110,27 +102,15 @@ function openResults(o: QualifyRunOptions, checked: Checked, program: Program, r
   });
 }
 
+/** The --release as given, a local folder made absolute (a URL or docker:TAG as it is): `run --resume` reads it. */
+export function releaseSource(src: string): string {
+  return /^[a-z][a-z0-9+.-]*:/i.test(src) && !fs.existsSync(src) ? src : path.resolve(src);
+}
+
 /** Every check the run will make: the install flow's, then the suites' for this profile (registration reads only it). */
-function planOf(writer: ResultsWriter, profile: Profile, modules: SuiteModule[], noInstall: boolean): RunPlan {
+export function plannedOf(profile: Profile, modules: SuiteModule[], noInstall: boolean): PlannedCheck[] {
   const suites = plannedChecks(modules, { profile } as SuiteContext).map((c) => ({ id: c.id, capability: c.capability, check: c.check, name: c.title, ...(c.item ? { item: c.item } : {}) }));
-  return new RunPlan(writer, [...plannedInstallChecks({ noInstall }), ...suites]);
-}
-
-/** Disk faults reported by the run's writers (./space-check.ts says why they matter): the first is the run's end. */
-function diskWatch(): { fault: Promise<RunFault>; seen: RunFault | null; close: () => void } {
-  const w = { seen: null as RunFault | null, close: () => {}, fault: null as unknown as Promise<RunFault> };
-  w.fault = new Promise<RunFault>((resolve) => {
-    w.close = onDiskFault((e) => {
-      w.seen ??= { message: e.message, short: 'disk full' };
-      resolve(w.seen);
-    });
-  });
-  return w;
-}
-
-function errorText(e: unknown): { message: string; errorClass?: string } {
-  const err = e as Error & { errorClass?: string };
-  return { message: err instanceof EveQualError ? err.describe() : err.message, ...(err.errorClass ? { errorClass: err.errorClass } : {}) };
+  return [...plannedInstallChecks({ noInstall }), ...suites];
 }
 
 export async function runQualification(o: QualifyRunOptions): Promise<QualifyRunResult> {
@@ -141,63 +121,7 @@ export async function runQualification(o: QualifyRunOptions): Promise<QualifyRun
   const modules = suitesFor(o.suites, { program, ...(o.level !== undefined ? { level: o.level } : {}), ...(o.capability ? { capability: o.capability } : {}) });
   checkFreeSpace(path.resolve(o.out ?? 'runs'), checked.release.installerPath, { virtual: p.box.kind === 'virtual', noInstall: Boolean(o.noInstall) });
   const runDir = createRunDir(p.box.name, o.out);
-  const disk = diskWatch();
   const writer = openResults(o, checked, program, runDir.root);
-  const noInstall = Boolean(o.noInstall);
-  const plan = planOf(writer, p, modules, noInstall);
-  const records: StepRecord[] = [];
-  const onStep = (r: StepRecord) => {
-    records.push(r);
-    plan.start(runningInstallCheck(records, { noInstall }) ?? '');
-    writer.addStep({ name: r.name, start: r.start.toISOString(), durationMs: r.durationMs, outcome: r.outcome, ...(r.detail ? { detail: r.detail } : {}) });
-  };
-  const attachLogs = () => {
-    for (const [name, file] of [['console log', runDir.consoleLog], ['steps', runDir.stepsLog]] as const) {
-      if (fs.existsSync(file)) writer.addAttachment({ name, path: path.relative(runDir.root, file) });
-    }
-  };
-  // Ctrl-C or SIGTERM: the box's scope (newer) is closed first, then this records the interruption (with the logs);
-  // every finished result is already on disk.
-  const resultsScope = new Scope(`results of ${p.box.name}`);
-  resultsScope.defer('disk faults', disk.close);
-  resultsScope.defer('mark interrupted', () => {
-    attachLogs();
-    plan.interrupt(interruption() ?? 'a signal');
-  });
-  plan.start(runningInstallCheck([], { noInstall }) ?? '');
-  let inst: InstallRunResult;
-  try {
-    inst = noInstall ? await attachInstalled({ ...o, out: runDir.root, onStep }, checked) : await runInstall({ ...o, out: runDir.root, onStep }, checked);
-  } catch (e) {
-    for (const t of installTests(records, errorText(e), { noInstall })) plan.record(t);
-    attachLogs();
-    if (disk.seen) plan.stop(disk.seen);
-    plan.skipRest('the install flow did not succeed');
-    plan.end();
-    writer.finish('finished');
-    await resultsScope.close();
-    const results = writer.results;
-    return { runDir: runDir.root, results, exitCode: exitFor(results.tests) };
-  }
-  try {
-    for (const t of installTests(records, undefined, { noInstall })) plan.record(t);
-    o.progress?.('▶ suites');
-    const { fault, recoveries } = await runWatchedSuites({ inst, plan, modules, runDir: runDir.root, recover: o.recover ?? 0, runFault: disk.fault, ...(o.progress ? { progress: o.progress } : {}) });
-    if (recoveries) writer.update({ recoveries });
-    attachLogs();
-    const stop = fault ?? disk.seen;
-    if (stop) plan.stop(stop);
-    plan.end();
-    writer.finish('finished');
-  } catch (e) {
-    attachLogs();
-    plan.end();
-    writer.finish('crashed');
-    throw e;
-  } finally {
-    await inst.scope.close();
-    await resultsScope.close();
-  }
-  const results = writer.results;
-  return { runDir: runDir.root, results, exitCode: exitFor(results.tests) };
+  const plan = new RunPlan(writer, plannedOf(p, modules, Boolean(o.noInstall)));
+  return executeRun({ o, checked, modules, runDir, writer, plan, mode: o.noInstall ? 'attach' : 'install' });
 }

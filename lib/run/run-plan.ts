@@ -14,7 +14,7 @@ export type PlannedCheck = Pick<TestResult, 'id' | 'capability' | 'check' | 'nam
 /** A lab fault that ends the run (or, with recovery, the running check): `short` is the "not run: ..." reason. */
 export interface RunFault {
   message: string;
-  short: 'box lost' | 'disk full';
+  short: string;
   /** Epoch ms: checks that failed or erred since then were stopped by the fault, not judged (absent: none). */
   since?: number;
   /** The console's kernel panic or oops before the loss: the running check fails with it. */
@@ -24,10 +24,14 @@ export interface RunFault {
 export class RunPlan {
   private running: string | null = null;
   private ended = false;
+  /** Checks recorded by this plan (a resumed run's earlier records are not). */
+  private readonly done = new Set<string>();
 
+  /** `earlier`: a resumed run's records of the planned checks it runs again (their attempts are kept). */
   constructor(
     private readonly writer: ResultsWriter,
     private readonly planned: PlannedCheck[],
+    private readonly earlier: ReadonlyMap<string, TestResult> = new Map(),
   ) {}
 
   /** A check has started (the one an interruption stops). */
@@ -37,15 +41,23 @@ export class RunPlan {
 
   /** Checks of the plan not recorded yet, in plan order (what a recovery or a resume still has to run). */
   remaining(): PlannedCheck[] {
-    const done = new Set(this.writer.results.tests.map((t) => t.id));
-    return this.planned.filter((p) => !done.has(p.id));
+    return this.planned.filter((p) => !this.done.has(p.id));
   }
 
   /** Record a finished check, unless the run was interrupted: then the interruption is recorded instead. */
   record(t: TestResult): void {
     const sig = interruption();
     if (sig) return this.interrupt(sig);
-    if (!this.ended) this.writer.addTest(t);
+    if (!this.ended) this.add(t);
+  }
+
+  /** A check run again keeps its earlier run as an attempt (not a skip that only said it never ran). */
+  private add(t: TestResult): void {
+    const before = this.earlier.get(t.id);
+    const kept = before && !(before.outcome === 'skip' && before.reason === 'not-run');
+    const attempts = kept ? [...before.attempts, { outcome: before.outcome, ...(before.message ? { message: before.message } : {}), durationMs: before.durationMs }] : [];
+    this.done.add(t.id);
+    this.writer.addTest({ ...t, attempts: [...attempts, ...t.attempts] });
   }
 
   /** Record what the interruption left: the running check stopped, the rest never started; the run interrupted. */
@@ -64,12 +76,23 @@ export class RunPlan {
   lose(fault: RunFault): void {
     if (this.ended) return;
     const since = fault.since ?? Infinity;
-    const hit = this.writer.results.tests.filter((t) => (t.outcome === 'fail' || t.outcome === 'error') && Date.parse(t.start) + t.durationMs >= since);
-    const running = this.planned.find((x) => x.id === this.running && !this.writer.results.tests.some((t) => t.id === x.id));
+    const hit = this.writer.results.tests.filter((t) => this.done.has(t.id) && (t.outcome === 'fail' || t.outcome === 'error') && Date.parse(t.start) + t.durationMs >= since);
+    const running = this.planned.find((x) => x.id === this.running && !this.done.has(x.id));
     this.running = null;
     const first = hit[0] ?? running;
-    for (const t of hit.slice(1)) this.writer.removeTest(t.id);
-    if (first) this.writer.addTest({ ...blank(first), ...faultOutcome(fault) });
+    for (const t of hit.slice(1)) this.forget(t.id);
+    if (first) {
+      this.done.delete(first.id);
+      this.add({ ...blank(first), ...faultOutcome(fault) });
+    }
+  }
+
+  /** Take a check this plan recorded back out (to be run again), leaving its earlier record if it had one. */
+  private forget(id: string): void {
+    this.done.delete(id);
+    const before = this.earlier.get(id);
+    if (before) this.writer.addTest(before);
+    else this.writer.removeTest(id);
   }
 
   /** The fault ends the run: the running check as lose() records it, every check not run skipped; status stopped. */
@@ -91,8 +114,15 @@ export class RunPlan {
     this.ended = true;
   }
 
+  /** Record the checks not run; a resumed run's earlier result of a check stays (it is still the last one). */
   private closeOut(outcome: (p: PlannedCheck) => Pick<TestResult, 'outcome' | 'reason' | 'message'>): void {
-    for (const p of this.remaining()) this.writer.addTest({ ...blank(p), ...outcome(p) });
+    for (const p of this.remaining()) {
+      const before = this.earlier.get(p.id);
+      const o = outcome(p);
+      if (before && !(before.outcome === 'skip' && before.reason === 'not-run') && o.outcome === 'skip') continue;
+      this.done.add(p.id);
+      this.writer.addTest({ ...(before ?? blank(p)), ...blank(p), ...o, attempts: before?.attempts ?? [] });
+    }
   }
 }
 
