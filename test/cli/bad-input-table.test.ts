@@ -60,6 +60,15 @@ const cases: BadInput[] = [
   { name: 'run: --recover abc', args: (f) => run(f, P, '--recover', 'abc'), says: () => /--recover must be a whole number .*\(got abc\)/, out: 'existing' },
   { name: 'run: --recover 1.5', args: (f) => run(f, P, '--recover', '1.5'), says: () => /--recover must be a whole number .*\(got 1\.5\)/, out: 'missing' },
   { name: 'run: --recover 11', args: (f) => run(f, P, '--recover', '11'), says: () => /--recover must be a whole number from 0 to 10 \(got 11\)/, out: 'missing' },
+  { name: 'run --resume: a folder with no run', args: (f) => ['run', '--resume', f.file.emptyDir!], says: (f) => new RegExp(`--resume ${esc(f.file.emptyDir!)}: no run to resume there`) },
+  { name: 'run --resume: a folder that does not exist', args: (f) => ['run', '--resume', path.join(f.tmp, 'no-run-here')], says: (f) => new RegExp(`--resume ${esc(path.join(f.tmp, 'no-run-here'))}: no run to resume there`), notWritten: (f) => [path.join(f.tmp, 'no-run-here')] },
+  { name: 'run --resume: a results file that is not JSON', args: (f) => ['run', '--resume', f.file.brokenRun!], says: (f) => new RegExp(`--resume ${esc(f.file.brokenRun!)}: no run to resume there .*not valid JSON`) },
+  { name: 'run --resume: the profile changed since the run', args: (f) => ['run', '--resume', f.file.resumable!, '--profile', P, '--release', f.release], says: (f) => new RegExp(`--resume ${esc(f.file.resumable!)}: the profile ${esc(P)} changed since the run`) },
+  { name: 'run --resume: with --out', args: (f) => ['run', '--resume', f.file.resumable!], says: () => /--resume continues the run as it was planned; --out cannot change it/, out: 'missing' },
+  { name: 'run --resume: --rerun something-else', args: (f) => ['run', '--resume', f.file.resumable!, '--rerun', 'something-else'], says: () => /--rerun takes error \(got something-else\)/ },
+  { name: 'run: --rerun error without --resume', args: (f) => run(f, P, '--rerun', 'error'), says: () => /--rerun error goes with --resume DIR/, out: 'missing' },
+  { name: 'run --resume: --recover -1', args: (f) => ['run', '--resume', f.file.resumable!, '--recover', '-1'], says: () => /Option '--recover' argument is ambiguous/ },
+  { name: 'run --resume: --recover abc', args: (f) => ['run', '--resume', f.file.resumable!, '--recover', 'abc'], says: () => /--recover must be a whole number .*\(got abc\)/ },
   { name: 'install: an unknown flag', args: (f) => ['install', '--profile', P, '--release', f.release, '--levle', '2'], says: () => /Unknown option '--levle'/, out: 'missing' },
   { name: 'install: --profile missing', args: (f) => ['install', '--release', f.release], says: () => /--profile is required/, out: 'missing' },
   { cli: true, name: 'install: --out naming an existing file', args: (f) => ['install', '--profile', P, '--release', f.release, '--out', f.file.aFile!], says: (f) => new RegExp(`--out ${esc(f.file.aFile!)}: exists and is not a directory`) },
@@ -318,6 +327,9 @@ function makeDataFiles(f: Fixtures): void {
   write('brokenRun', 'broken-run/results.json', '{"runId": "x", "tests": [');
   file.brokenRun = path.dirname(file.brokenRun!);
   write('textRun', 'text-results.json', 'not json\nat all\n');
+  // A finished run to resume (a copy: a resume that went ahead would write into it).
+  file.resumable = path.join(tmp, 'resumable-run');
+  fs.cpSync(GOOD_RUN, file.resumable, { recursive: true });
   const good = JSON.parse(fs.readFileSync(path.join(GOOD_RUN, 'results.json'), 'utf8')) as { tests: Array<{ outcome: string }> };
   good.tests[0]!.outcome = 'maybe';
   write('badFieldRun', 'bad-field-run/results.json', JSON.stringify(good));
@@ -469,6 +481,14 @@ describe('bad input, every command: exit 2, one line naming the input, nothing t
   });
 
   it(`holds at least 44 bad inputs`, () => expect(cases.length).to.be.at.least(44));
+
+  it('the run given to --resume is left as it was', () => {
+    const files = (d: string) => fs.readdirSync(d, { recursive: true }).map(String).sort();
+    expect(files(f.file.resumable!)).to.deep.equal(files(GOOD_RUN));
+    for (const x of files(GOOD_RUN).filter((n) => fs.statSync(path.join(GOOD_RUN, n)).isFile())) {
+      expect(fs.readFileSync(path.join(f.file.resumable!, x)).equals(fs.readFileSync(path.join(GOOD_RUN, x))), x).to.equal(true);
+    }
+  });
 
   for (const c of cases) {
     it(c.name, async () => {
