@@ -1,6 +1,7 @@
 // Command-line entry: dispatches subcommands, maps errors to the exit codes of the contract
 // (0 ok, 1 checks failed, 2 bad input or usage, 3 lab or harness error).
 import { ConfigError, EveQualError, ExitCode, exitCodeFor } from '../errors.ts';
+import { diskFault } from '../util/disk-fault.ts';
 import { gitRevision, packageVersion } from './version.ts';
 
 export interface Command {
@@ -87,7 +88,9 @@ export async function main(argv: string[]): Promise<number> {
       );
     }
     return await cmd.run(rest);
-  } catch (err) {
+  } catch (caught) {
+    // A full or failing disk anywhere (a download, the media) is a lab fault told in one line, not an internal error.
+    const err = diskFault(caught, (caught as NodeJS.ErrnoException)?.path ?? 'a file') ?? caught;
     if (err instanceof EveQualError) {
       console.error(`eve-qual: ${err.errorClass === 'config' ? '' : `${err.errorClass} error: `}${err.describe()}`);
     } else {

@@ -4,7 +4,7 @@ import { formatVerdict } from '../program/format.ts';
 import { defaultProgramFile, loadProgram } from '../program/program.ts';
 import { computeVerdict, levelMet } from '../program/verdict.ts';
 import { loadWaivers } from '../program/waivers.ts';
-import { readRuns } from '../report/read-run.ts';
+import { readRuns, type LoadedRun } from '../report/read-run.ts';
 import { parseCommandArgs } from './args.ts';
 import type { Command } from './main.ts';
 
@@ -72,6 +72,7 @@ export const qualifyCommand: Command = {
     if (values.json) console.log(JSON.stringify(verdict, null, 2));
     else {
       console.log(formatVerdict(verdict));
+      for (const line of runNotes(runs)) console.log(line);
       if (level !== undefined) {
         const missing = verdict.vendors.filter((v) => !v.levels.some((l) => l.level === level && l.met)).map((v) => v.vendor);
         console.log(`\nlevel ${level}: ${missing.length ? `not met by ${missing.join(', ')}` : 'met'}`);
@@ -80,3 +81,24 @@ export const qualifyCommand: Command = {
     return level === undefined || levelMet(verdict, level) ? ExitCode.ok : ExitCode.failed;
   },
 };
+
+/** What a verdict alone does not say of how its runs went: resumed, recovered, stopped, checks that needed another
+ * attempt (a lab fault the run got past: worth a look before the verdict is signed). */
+function runNotes(runs: LoadedRun[]): string[] {
+  const out: string[] = [];
+  for (const { dir, results: r } of runs) {
+    const how = [
+      ...(r.resumed?.length ? [`resumed ${r.resumed.length} time(s)`] : []),
+      ...(r.recoveries ? [`box brought back ${r.recoveries} time(s)`] : []),
+      ...(r.status !== 'finished' ? [`status ${r.status}${r.stopped ? `: ${r.stopped}` : ''}`] : []),
+    ];
+    const retried = r.tests.filter((t) => t.attempts.length);
+    if (!how.length && !retried.length) continue;
+    out.push('', `${dir}: ${how.join('; ') || 'finished'}`);
+    for (const t of retried) {
+      const before = t.attempts.map((a, i) => `attempt ${i + 1} ${a.outcome}${a.message ? `: ${a.message.split('\n')[0]}` : ''}`).join('; ');
+      out.push(`  ${t.id} ${t.outcome} on attempt ${t.attempts.length + 1} (${before})`);
+    }
+  }
+  return out;
+}

@@ -49,6 +49,19 @@ describe('program: eve-qual qualify', () => {
     expect(r.out).to.include('Bolt: no level met');
   });
 
+  it('says which runs were resumed, recovered or stopped, and which checks passed only on a later attempt', async () => {
+    const dir = path.join(tmp, 'resumed-runs');
+    const r = derive(goldenRun('amd64-level2'), { vendor: 'Acme', model: 'X100', sample: 'SN7', release: '13.4.0' });
+    r.resumed = [{ at: '2026-06-02T03:00:00.000Z', from: 'interrupted' }];
+    r.recoveries = 1;
+    const t = r.tests.find((x) => x.id === 'usb/stick0/stores-data')!;
+    t.attempts = [{ outcome: 'error', message: 'box lost: QEMU exited on signal SIGKILL', durationMs: 1200 }];
+    writeGoldenRunDir(path.join(dir, 'x100-sn7'), r, 'amd64-level2');
+    const out = (await capture(() => qualifyCommand.run([dir]))).out;
+    expect(out).to.match(/\n\S*x100-sn7: resumed 1 time\(s\); box brought back 1 time\(s\)\n/);
+    expect(out).to.include('  usb/stick0/stores-data pass on attempt 2 (attempt 1 error: box lost: QEMU exited on signal SIGKILL)');
+  });
+
   it('--waivers: the waiver counts until its date (--as-of), and --level sets the exit status', async () => {
     const waived = await capture(() => qualifyCommand.run([runsDir, '--waivers', path.join(tmp, 'waivers.yaml'), '--as-of', '2026-09-30', '--level', '3']));
     expect(waived.out).to.include('Acme: level 3 (Hardware AVL)');

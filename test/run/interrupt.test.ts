@@ -1,7 +1,7 @@
 // Ctrl-C in the middle of `eve-qual run`, told true: exit 130, status interrupted, the check that was running an
 // `error` "interrupted by SIGINT" (the box our cleanup killed is no evidence against it), every check not started
 // a `skip` "not run: interrupted", every finished result kept, junit.xml valid XML, and no qemu or swtpm left.
-// Once mid-suite, once mid-install.
+// Once mid-suite and once mid-install (SIGINT), once during the firmware boot (SIGTERM, exit 143).
 import { expect } from 'chai';
 import { execa } from 'execa';
 import fs from 'node:fs';
@@ -11,8 +11,8 @@ import type { RunResults } from '../../lib/report/results.ts';
 import { fixtureRelease, repoRoot } from '../helpers/fixture-release.ts';
 import { runningProcesses } from '../helpers/procs.ts';
 
-/** Start `eve-qual run`, send SIGINT once its output matches `when`, and return what it left. */
-async function interruptedRun(out: string, when: RegExp): Promise<{ exitCode: number | undefined; all: string; results: RunResults }> {
+/** Start `eve-qual run`, send `signal` once its output matches `when`, and return what it left. */
+async function interruptedRun(out: string, when: RegExp, signal: 'SIGINT' | 'SIGTERM' = 'SIGINT'): Promise<{ exitCode: number | undefined; all: string; results: RunResults }> {
   const release = await fixtureRelease();
   const child = execa(path.join(repoRoot, 'bin', 'eve-qual'), ['run', '--profile', 'hardware-profiles/qemu-amd64.yaml', '--release', release, '--out', out], {
     cwd: repoRoot,
@@ -33,16 +33,16 @@ async function interruptedRun(out: string, when: RegExp): Promise<{ exitCode: nu
     });
   });
   expect(runningProcesses(/^qemu-system/, out).length).to.equal(1);
-  child.kill('SIGINT');
+  child.kill(signal);
   const r = await child;
   return { exitCode: r.exitCode, all: r.all ?? '', results: JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults };
 }
 
-function expectToldTrue(res: RunResults, out: string): void {
+function expectToldTrue(res: RunResults, out: string, signal = 'SIGINT'): void {
   expect(res.status).to.equal('interrupted');
   expect(res.tests.filter((t) => t.outcome === 'fail').map((t) => t.id), 'an interruption fails nothing').to.deep.equal([]);
   const errors = res.tests.filter((t) => t.outcome === 'error');
-  expect(errors.map((t) => t.message)).to.deep.equal(['interrupted by SIGINT']);
+  expect(errors.map((t) => t.message)).to.deep.equal([`interrupted by ${signal}`]);
   const notRun = res.tests.filter((t) => t.outcome === 'skip' && t.reason === 'not-run');
   expect(notRun.length).to.be.greaterThan(3);
   expect(notRun.every((t) => t.message === 'not run: interrupted')).to.equal(true);
@@ -52,7 +52,7 @@ function expectToldTrue(res: RunResults, out: string): void {
   expect(runningProcesses(/^swtpm/, out), 'swtpm left running').to.deep.equal([]);
 }
 
-describe('Ctrl-C during eve-qual run', function () {
+describe('Ctrl-C or SIGTERM during eve-qual run', function () {
   this.timeout(1_800_000);
   let tmp: string;
   before(() => (tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'eq-interrupt-'))));
@@ -66,6 +66,14 @@ describe('Ctrl-C during eve-qual run', function () {
     const byId = new Map(r.results.tests.map((t) => [t.id, t]));
     expect(byId.get('install/installer-completes')!.outcome).to.equal('pass');
     expect(byId.get('ethernet/eth0/present')!.outcome).to.equal('pass');
+  });
+
+  it('SIGTERM during the firmware boot: exit 143, the install check an error "interrupted by SIGTERM", the rest not run', async () => {
+    const out = path.join(tmp, 'firmware');
+    const r = await interruptedRun(out, /✔ power on into the installer/, 'SIGTERM');
+    expect(r.exitCode, r.all).to.equal(143);
+    expectToldTrue(r.results, out, 'SIGTERM');
+    expect(r.results.tests.find((t) => t.id === 'install/installer-completes')!.outcome).to.equal('error');
   });
 
   it('mid-install: the install check an error "interrupted by SIGINT" (not a failure, not console.device), the rest not run', async () => {
