@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { eveQual, fixtureRelease } from '../helpers/fixture-release.ts';
+import { eveQual, fixtureRelease, repoRoot } from '../helpers/fixture-release.ts';
 import { startLabBench, type BenchHardware, type LabBench } from '../helpers/lab-box.ts';
 import { benchProfile, HEALTHY, type BenchProfile } from '../helpers/bench-profile.ts';
 
@@ -177,5 +177,39 @@ describe('a lab-bench box with seeded hardware: each defect fails its item and t
     expect(cpu?.outcome, show(run.tests)).to.equal('fail');
     expect(cpu!.facts?.['cpu-flags']).to.deep.equal([]);
     expect(cpu!.message).to.match(/no vmx or svm flag/);
+  });
+
+  it('the bench frozen mid-suite (a real box: terminal server, SSH forward, command power): exit 3 within 90 s, "box stopped answering", no fail', async () => {
+    await bench.power('off');
+    bench.rewire(HEALTHY, { overlay: true });
+    const up = bench.waitForOutput(/Edge Virtualization Engine/, 600_000);
+    await bench.power('on');
+    await up;
+    const dir = path.join(tmp, 'frozen');
+    const child = execa(path.join(repoRoot, 'bin', 'eve-qual'), ['run', '--no-install', '--profile', profile.file, '--release', release, '--capability', 'usb', '--out', dir], { reject: false, all: true });
+    let seen = '';
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no usb check printed:\n${seen.slice(-2000)}`)), 600_000);
+      child.all.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (/\n {2}. usb\//.test(seen)) resolve(clearTimeout(t));
+      });
+    });
+    const pid = Number(fs.readFileSync(path.join(bench.state, 'qemu.pid'), 'utf8'));
+    process.kill(pid, 'SIGSTOP');
+    const frozenAt = Date.now();
+    try {
+      const r = await child;
+      expect(Date.now() - frozenAt, 'from the freeze to the exit').to.be.below(90_000);
+      expect(r.exitCode, r.all.slice(-3000)).to.equal(3);
+      const tests = resultsOf(dir);
+      expect(tests.filter((t) => t.outcome === 'fail').map((t) => t.id), 'a lost box fails nothing').to.deep.equal([]);
+      const errors = tests.filter((t) => t.outcome === 'error');
+      expect(errors.map((t) => t.message), show(tests)).to.have.length(1);
+      expect(errors[0]!.message).to.match(/^box stopped answering: SSH .*console silent for \d+ s/);
+      expect(tests.filter((t) => t.outcome === 'skip' && t.message === 'not run: box lost').length).to.be.greaterThan(0);
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
   });
 });
