@@ -96,6 +96,12 @@ export class BoxWatch {
     clearTimeout(this.timer);
   }
 
+  /** A check starts: a reboot expected by the one before that never came (a watchdog that did not reset) ends
+   * there; the box is watched again. */
+  checkStarts(): void {
+    if (this.suspended && !this.done) this.arm();
+  }
+
   /** Stop watching (before eve-qual itself powers the box off or closes the shell). */
   close(): void {
     this.done = true;

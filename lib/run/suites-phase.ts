@@ -95,10 +95,15 @@ async function runOnce(ph: SuitesPhase, watch: BoxWatch, peer: TrafficPeer, faul
         await reconnectAfterReboot(inst, ms);
         watch.arm();
       },
+      expectReboot: () => watch.expectReboot(),
     },
     modules: ph.modules,
     onTest: (t) => live && plan.record(t),
-    onStart: (id) => live && plan.start(id),
+    onStart: (id) => {
+      if (!live) return;
+      watch.checkStarts();
+      plan.start(id);
+    },
     signal: abort.signal,
     ...(only ? { only } : {}),
     ...(ph.progress ? { progress: (l: string) => live && ph.progress!(l) } : {}),

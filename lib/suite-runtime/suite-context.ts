@@ -23,6 +23,9 @@ export interface SuiteContext {
   attach(name: string, relPath: string, content: string | Buffer): void;
   /** Re-establish the shell after the box rebooted (the watchdog test). */
   reconnect(timeoutMs: number): Promise<void>;
+  /** The box is about to reset on purpose (the watchdog test): its silence until reconnect() is no loss. Absent
+   * where nothing watches the box. */
+  expectReboot?(): void;
   /** eve-qual's traffic receiver on the runner (the ethernet suite sends through each port to it); absent when the
    * run started none. */
   peer?: TrafficPeer;
