@@ -8,6 +8,8 @@ import { parseCommandArgs, requireOption } from './args.ts';
 import { stdinPrompt } from '../util/operator-prompt.ts';
 import type { Command } from './main.ts';
 
+const SUITE_CAPABILITIES = CAPABILITIES.filter((c) => !['install', 'boot', 'console', 'remote-shell'].includes(c));
+
 const RUN_OPTIONS = {
   profile: { type: 'string' },
   release: { type: 'string' },
@@ -39,7 +41,7 @@ function runHelp(usage: string): string {
     '                     (downloads go through https_proxy/http_proxy unless no_proxy says not; see release --help)',
     '  --level N          1 to 4: the suites the program requires for that level (default: every suite)',
     '  --program FILE     the program (default suites/program.yaml)',
-    `  --capability X     run one capability's suite (${CAPABILITIES.filter((c) => !['install', 'boot', 'console', 'remote-shell'].includes(c)).join(', ')})`,
+    `  --capability X     run one capability's suite (${SUITE_CAPABILITIES.join(', ')})`,
     '  --sample SERIAL    the serial number of this sample (default: the profile\'s box.sample)',
     '  --operator ORG     the organisation running it; --role owner|partner (default partner)',
     '  --no-install       a real box that already runs the release: log in on its console and over SSH with',
@@ -65,7 +67,8 @@ function checkedFlags(values: RunValues): { level?: number; cap?: Capability; ro
     if (![1, 2, 3, 4].includes(level)) throw new ConfigError(`eve-qual run: --level must be 1, 2, 3 or 4 (got ${values.level})`);
   }
   const cap = values.capability as Capability | undefined;
-  if (cap && !CAPABILITIES.includes(cap)) throw new ConfigError(`eve-qual run: unknown capability ${cap} (one of ${CAPABILITIES.join(', ')})`);
+  // The install flow's own capabilities are checked by every run; --capability picks a suite.
+  if (cap && !SUITE_CAPABILITIES.includes(cap)) throw new ConfigError(`eve-qual run: --capability ${cap} is not a suite (one of ${SUITE_CAPABILITIES.join(', ')})`);
   const role = values.role;
   if (role && role !== 'owner' && role !== 'partner') throw new ConfigError('eve-qual run: --role is owner or partner');
   const recover = values.recover === undefined ? 0 : Number(values.recover);
