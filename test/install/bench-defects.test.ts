@@ -179,13 +179,15 @@ describe('a lab-bench box with seeded hardware: each defect fails its item and t
     expect(cpu!.message).to.match(/no vmx or svm flag/);
   });
 
-  it('the bench frozen mid-suite (a real box: terminal server, SSH forward, command power): exit 3 within 90 s, "box stopped answering", no fail', async () => {
+  /** Boot the healthy bench from its overlay, start a usb run on it as a real box, and harm its VM at the first usb
+   * check: what the run then records, and how long after the harm it ended. */
+  async function harmedRun(name: string, signal: 'SIGSTOP' | 'SIGKILL'): Promise<{ tests: Test[]; exitCode: number | undefined; all: string; afterMs: number }> {
     await bench.power('off');
     bench.rewire(HEALTHY, { overlay: true });
     const up = bench.waitForOutput(/Edge Virtualization Engine/, 600_000);
     await bench.power('on');
     await up;
-    const dir = path.join(tmp, 'frozen');
+    const dir = path.join(tmp, name);
     const child = execa(path.join(repoRoot, 'bin', 'eve-qual'), ['run', '--no-install', '--profile', profile.file, '--release', release, '--capability', 'usb', '--out', dir], { reject: false, all: true });
     let seen = '';
     await new Promise<void>((resolve, reject) => {
@@ -196,20 +198,33 @@ describe('a lab-bench box with seeded hardware: each defect fails its item and t
       });
     });
     const pid = Number(fs.readFileSync(path.join(bench.state, 'qemu.pid'), 'utf8'));
-    process.kill(pid, 'SIGSTOP');
-    const frozenAt = Date.now();
+    process.kill(pid, signal);
+    const harmedAt = Date.now();
     try {
       const r = await child;
-      expect(Date.now() - frozenAt, 'from the freeze to the exit').to.be.below(90_000);
-      expect(r.exitCode, r.all.slice(-3000)).to.equal(3);
-      const tests = resultsOf(dir);
-      expect(tests.filter((t) => t.outcome === 'fail').map((t) => t.id), 'a lost box fails nothing').to.deep.equal([]);
-      const errors = tests.filter((t) => t.outcome === 'error');
-      expect(errors.map((t) => t.message), show(tests)).to.have.length(1);
-      expect(errors[0]!.message).to.match(/^box stopped answering: SSH .*console silent for \d+ s/);
-      expect(tests.filter((t) => t.outcome === 'skip' && t.message === 'not run: box lost').length).to.be.greaterThan(0);
+      return { tests: resultsOf(dir), exitCode: r.exitCode, all: r.all, afterMs: Date.now() - harmedAt };
     } finally {
-      process.kill(pid, 'SIGKILL');
+      // Killed already in the killed case; the frozen one is pulled out here.
+      if (signal === 'SIGSTOP') process.kill(pid, 'SIGKILL');
     }
+  }
+
+  /** The run told the loss as `message`: exit 3, one error (the check it stopped), the rest not run, nothing failed. */
+  function expectLost(r: Awaited<ReturnType<typeof harmedRun>>, message: RegExp, withinMs: number): void {
+    expect(r.afterMs, 'from the harm to the exit').to.be.below(withinMs);
+    expect(r.exitCode, r.all.slice(-3000)).to.equal(3);
+    expect(r.tests.filter((t) => t.outcome === 'fail').map((t) => t.id), 'a lost box fails nothing').to.deep.equal([]);
+    const errors = r.tests.filter((t) => t.outcome === 'error');
+    expect(errors.map((t) => t.message), show(r.tests)).to.have.length(1);
+    expect(errors[0]!.message).to.match(message);
+    expect(r.tests.filter((t) => t.outcome === 'skip' && t.message === 'not run: box lost').length).to.be.greaterThan(0);
+  }
+
+  it('the bench frozen mid-suite (a real box: terminal server, SSH forward, command power): exit 3 within 90 s, "box stopped answering", no fail', async () => {
+    expectLost(await harmedRun('frozen', 'SIGSTOP'), /^box stopped answering: SSH .*console silent for \d+ s/, 90_000);
+  });
+
+  it('the bench killed mid-suite (its power status then reads off): exit 3 within 60 s, "box lost: its power reads off", no fail', async () => {
+    expectLost(await harmedRun('killed', 'SIGKILL'), /^box lost: its power reads off \(command:/, 60_000);
   });
 });
