@@ -68,12 +68,13 @@ export async function resumeQualification(o: ResumeOptions): Promise<RunOutcome>
   const modules = suitesFor(o.suites, { program, ...(rec.level !== undefined ? { level: rec.level } : {}), ...(rec.capability ? { capability: rec.capability } : {}) });
   const before = new Map(rec.tests.map((t) => [t.id, t]));
   const noInstall = !before.has('install/installer-completes');
-  const installed = plannedInstallChecks({ noInstall }).every((c) => before.get(c.id)?.outcome === 'pass');
+  const installIds = new Set(plannedInstallChecks({ noInstall }).map((c) => c.id));
+  const installed = [...installIds].every((id) => before.get(id)?.outcome === 'pass');
   if (installed && p.box.kind !== 'virtual' && !p.ssh.key) {
     throw new ConfigError(`--resume ${o.dir}: the real box must be reached with the lab's key (ssh.key in ${profileFile}): the run's own key went with it`, { where: `${profileFile}: ssh.key` });
   }
   if (installed && p.box.kind !== 'virtual') labKey(checked.loaded);
-  const planned = plannedOf(p, modules, noInstall).filter((c) => !installed || !plannedInstallChecks({ noInstall }).some((i) => i.id === c.id));
+  const planned = plannedOf(p, modules, noInstall).filter((c) => !installed || !installIds.has(c.id));
   const runs = toRun(planned, before, Boolean(o.rerunErrors));
   if (!runs.length) {
     o.progress?.(`nothing left to run in ${o.dir} (status ${rec.status}${o.rerunErrors ? '' : '; --rerun error runs the checks that ended in error again'})`);

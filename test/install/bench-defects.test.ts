@@ -9,7 +9,8 @@ import { execa } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { eveQual, fixtureRelease, repoRoot } from '../helpers/fixture-release.ts';
+import { eveQual, fixtureRelease } from '../helpers/fixture-release.ts';
+import { startEveQual } from '../helpers/watched-run.ts';
 import { startLabBench, type BenchHardware, type LabBench } from '../helpers/lab-box.ts';
 import { benchProfile, HEALTHY, type BenchProfile } from '../helpers/bench-profile.ts';
 
@@ -82,14 +83,19 @@ describe('a lab-bench box with seeded hardware: each defect fails its item and t
     expect(cpu?.facts?.['cpu-flags'], show(resultsOf(virt))).to.be.an('array').that.is.not.empty;
   });
 
-  /** Boot the installed disk (an overlay of it) on the bench rewired with `hw`, and run `args` with --no-install. */
-  async function caseRun(name: string, hw: BenchHardware, args: string[], profileFile = profile.file): Promise<{ dir: string; tests: Test[]; all: string }> {
+  /** Boot the installed disk (an overlay of it) on the bench rewired with `hw`, up to its banner: --no-install
+   * qualifies a box that is up. */
+  async function bootOverlay(hw: BenchHardware): Promise<void> {
     await bench.power('off');
     bench.rewire(hw, { overlay: true });
-    // --no-install qualifies a box that is up: the installed system's banner, from power-on.
     const up = bench.waitForOutput(/Edge Virtualization Engine/, 600_000);
     await bench.power('on');
     await up;
+  }
+
+  /** Boot the installed disk (an overlay of it) on the bench rewired with `hw`, and run `args` with --no-install. */
+  async function caseRun(name: string, hw: BenchHardware, args: string[], profileFile = profile.file): Promise<{ dir: string; tests: Test[]; all: string }> {
+    await bootOverlay(hw);
     const dir = path.join(tmp, name);
     const r = await eveQual(['run', '--no-install', '--profile', profileFile, '--release', release, ...args, '--out', dir]);
     expect(r.exitCode, r.all).to.be.oneOf([0, 1]);
@@ -182,21 +188,10 @@ describe('a lab-bench box with seeded hardware: each defect fails its item and t
   /** Boot the healthy bench from its overlay, start a usb run on it as a real box, and harm its VM at the first usb
    * check: what the run then records, and how long after the harm it ended. */
   async function harmedRun(name: string, signal: 'SIGSTOP' | 'SIGKILL'): Promise<{ tests: Test[]; exitCode: number | undefined; all: string; afterMs: number }> {
-    await bench.power('off');
-    bench.rewire(HEALTHY, { overlay: true });
-    const up = bench.waitForOutput(/Edge Virtualization Engine/, 600_000);
-    await bench.power('on');
-    await up;
+    await bootOverlay(HEALTHY);
     const dir = path.join(tmp, name);
-    const child = execa(path.join(repoRoot, 'bin', 'eve-qual'), ['run', '--no-install', '--profile', profile.file, '--release', release, '--capability', 'usb', '--out', dir], { reject: false, all: true });
-    let seen = '';
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no usb check printed:\n${seen.slice(-2000)}`)), 600_000);
-      child.all.on('data', (d: Buffer) => {
-        seen += d.toString();
-        if (/\n {2}. usb\//.test(seen)) resolve(clearTimeout(t));
-      });
-    });
+    const { child, printed } = startEveQual(['run', '--no-install', '--profile', profile.file, '--release', release, '--capability', 'usb', '--out', dir]);
+    await printed(/\n {2}. usb\//, 600_000);
     const pid = Number(fs.readFileSync(path.join(bench.state, 'qemu.pid'), 'utf8'));
     process.kill(pid, signal);
     const harmedAt = Date.now();

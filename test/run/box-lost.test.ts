@@ -4,27 +4,13 @@
 // checks is told within 90 s and recovered (power-cycled, not reinstalled), the ethernet checks left pass; QEMU
 // killed during the usb checks then ends the run within 60 s, the recovery used up.
 import { expect } from 'chai';
-import { execa } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunResults } from '../../lib/report/results.ts';
-import { fixtureRelease, repoRoot } from '../helpers/fixture-release.ts';
+import { fixtureRelease } from '../helpers/fixture-release.ts';
+import { startEveQual } from '../helpers/watched-run.ts';
 import { runningProcesses } from '../helpers/procs.ts';
-
-/** Resolves when the run's output so far matches `re` (and returns when, epoch ms). */
-function printed(out: { text: string; on: (fn: () => void) => void }, re: RegExp, awaited: string): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`the run never printed ${awaited}:\n${out.text.slice(-2000)}`)), 900_000);
-    const check = () => {
-      if (!re.test(out.text)) return;
-      clearTimeout(t);
-      resolve(Date.now());
-    };
-    out.on(check);
-    check();
-  });
-}
 
 function qemuOf(out: string): number {
   const [pid] = runningProcesses(/^qemu-system/, out);
@@ -42,21 +28,15 @@ describe('a box lost mid-suite', function () {
     const release = await fixtureRelease();
     const out = path.join(tmp, 'run');
     const args = ['run', '--profile', 'hardware-profiles/qemu-amd64.yaml', '--release', release, '--level', '1', '--recover', '1', '--out', out];
-    const child = execa(path.join(repoRoot, 'bin', 'eve-qual'), args, { cwd: repoRoot, reject: false, all: true, forceKillAfterDelay: false });
-    const listeners: (() => void)[] = [];
-    const seen = { text: '', on: (fn: () => void) => listeners.push(fn) };
-    child.all!.on('data', (d: Buffer) => {
-      seen.text += d.toString();
-      for (const l of listeners) l();
-    });
-    await printed(seen, /\n {2}. ethernet\//, 'an ethernet check');
+    const { child, printed } = startEveQual(args);
+    await printed(/\n {2}. ethernet\//);
     const frozenAt = Date.now();
     const frozen = qemuOf(out);
     process.kill(frozen, 'SIGSTOP');
-    const toldAt = await printed(seen, /\n! box stopped answering: SSH .*console silent for \d+ s/, 'the hang told');
+    const toldAt = await printed(/\n! box stopped answering: SSH .*console silent for \d+ s/);
     expect(toldAt - frozenAt, 'from the freeze to the hang told').to.be.below(90_000);
-    await printed(seen, /▶ recovery 1 of 1/, 'the recovery');
-    await printed(seen, /\n {2}. usb\//, 'a usb check after the recovery');
+    await printed(/▶ recovery 1 of 1/);
+    await printed(/\n {2}. usb\//);
     const killedAt = Date.now();
     process.kill(qemuOf(out), 'SIGKILL');
     const r = await child;

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunResults } from '../../lib/report/results.ts';
 import { fixtureRelease, repoRoot } from '../helpers/fixture-release.ts';
+import { startEveQual } from '../helpers/watched-run.ts';
 import { runningProcesses } from '../helpers/procs.ts';
 
 /** Write a file until the file system says no more. */
@@ -62,20 +63,8 @@ describe('the run folder\'s disk fills mid-run', function () {
   it('filled mid-suite: exit 3, one line naming the disk, results.json valid and stopped, the checks before kept', async () => {
     const release = await fixtureRelease();
     const out = path.join(disk, 'run');
-    const child = execa(path.join(repoRoot, 'bin', 'eve-qual'), ['run', '--profile', 'hardware-profiles/qemu-amd64.yaml', '--release', release, '--capability', 'watchdog', '--out', out], {
-      cwd: repoRoot, reject: false, all: true, forceKillAfterDelay: false,
-    });
-    let seen = '';
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`the run never finished watchdog/timeout:\n${seen.slice(-2000)}`)), 900_000);
-      child.all!.on('data', (d: Buffer) => {
-        seen += d.toString();
-        if (/\n {2}. watchdog\/timeout/.test(seen)) {
-          clearTimeout(t);
-          resolve();
-        }
-      });
-    });
+    const { child, printed } = startEveQual(['run', '--profile', 'hardware-profiles/qemu-amd64.yaml', '--release', release, '--capability', 'watchdog', '--out', out]);
+    await printed(/\n {2}. watchdog\/timeout/);
     fill(disk);
     const r = await child;
     const all = r.all ?? '';

@@ -3,7 +3,6 @@
 // healthy box; a resumed run whose box is lost stops like any run, and `--resume --rerun error` then runs the check
 // the loss stopped again, keeping the lost attempt. One install, then the virtual box's installed disk booted again.
 import { expect } from 'chai';
-import { execa } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,29 +12,10 @@ import type { RunResults } from '../../lib/report/results.ts';
 import { plannedOf, suitesFor } from '../../lib/run/qualify-run.ts';
 import { ALL_SUITES } from '../../suites/index.ts';
 import { fixtureRelease, repoRoot } from '../helpers/fixture-release.ts';
+import { startEveQual } from '../helpers/watched-run.ts';
 import { runningProcesses } from '../helpers/procs.ts';
 
 const PROFILE = 'hardware-profiles/qemu-amd64.yaml';
-
-function start(args: string[]) {
-  const child = execa(path.join(repoRoot, 'bin', 'eve-qual'), args, { cwd: repoRoot, reject: false, all: true, forceKillAfterDelay: false });
-  let seen = '';
-  const waiters: (() => void)[] = [];
-  child.all.on('data', (d: Buffer) => {
-    seen += d.toString();
-    for (const w of waiters) w();
-  });
-  const untilPrinted = (re: RegExp) =>
-    new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`never printed ${re}:\n${seen.slice(-2000)}`)), 900_000);
-      waiters.push(() => {
-        if (!re.test(seen)) return;
-        clearTimeout(t);
-        resolve();
-      });
-    });
-  return { child, untilPrinted };
-}
 
 const read = (out: string) => JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
 
@@ -56,8 +36,8 @@ describe('run --resume', function () {
   it('finishes a run killed mid-suite, without reinstalling; a loss in the resumed run is re-run with --rerun error', async () => {
     const release = await fixtureRelease();
     const out = path.join(tmp, 'run');
-    const first = start(['run', '--profile', PROFILE, '--release', release, '--capability', 'usb', '--out', out]);
-    await first.untilPrinted(/\n {2}. usb\/stick0\/enumerates/);
+    const first = startEveQual(['run', '--profile', PROFILE, '--release', release, '--capability', 'usb', '--out', out]);
+    await first.printed(/\n {2}. usb\/stick0\/enumerates/);
     first.child.kill('SIGKILL');
     await first.child;
     await noQemu(out);
@@ -65,8 +45,8 @@ describe('run --resume', function () {
     expect(killed.status, 'a killed run is left running').to.equal('running');
     const kept = killed.tests.filter((t) => t.capability !== 'install');
 
-    const second = start(['run', '--resume', out]);
-    await second.untilPrinted(/\n {2}. usb\/stick0\//);
+    const second = startEveQual(['run', '--resume', out]);
+    await second.printed(/\n {2}. usb\/stick0\//);
     process.kill(runningProcesses(/^qemu-system/, out)[0]!, 'SIGKILL');
     const lost = await second.child;
     expect(lost.exitCode, lost.all.slice(-3000)).to.equal(3);
@@ -75,7 +55,7 @@ describe('run --resume', function () {
     const lostCheck = stopped.tests.find((t) => t.outcome === 'error')!;
     expect(lostCheck.message).to.match(/^box lost: QEMU exited/);
 
-    const third = start(['run', '--resume', out, '--rerun', 'error']);
+    const third = startEveQual(['run', '--resume', out, '--rerun', 'error']);
     const done = await third.child;
     expect(done.exitCode, done.all.slice(-3000)).to.equal(0);
     const res = read(out);

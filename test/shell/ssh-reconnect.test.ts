@@ -11,17 +11,9 @@ import { SshShell, type SshShellOptions } from '../../lib/shell/ssh-shell.ts';
 import { Deadline, pause, withTimeout } from '../../lib/util/deadline.ts';
 import { startFlakyForward, type FlakyForward } from '../helpers/flaky-forward.ts';
 import { fingerprintOf, generateKey, startSshd, type Sshd } from '../helpers/sshd.ts';
+import { rejection } from '../helpers/rejection.ts';
 
 type Retry = { attempt: number; cause: string; delayMs: number };
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('SSH reconnect after a reboot, through a port forward that behaves as QEMU hostfwd', function () {
   let sshd: Sshd;

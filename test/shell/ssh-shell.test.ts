@@ -15,6 +15,7 @@ import { parsePublicKeys } from '../../lib/shell/host-key.ts';
 import { frame, MarkedStream, parseSetup, setupScript, SHELL_COMMAND, splitStatus, type Framed } from '../../lib/shell/ssh-framing.ts';
 import { freePort } from '../helpers/net.ts';
 import { generateKey, startSshd, type Sshd } from '../helpers/sshd.ts';
+import { rejection } from '../helpers/rejection.ts';
 
 function optionsFor(sshd: Sshd, extra: Partial<SshShellOptions> = {}): SshShellOptions {
   return {
@@ -25,15 +26,6 @@ function optionsFor(sshd: Sshd, extra: Partial<SshShellOptions> = {}): SshShellO
     hostKey: { fingerprint: sshd.fingerprint },
     ...extra,
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** Poll a condition with backoff until it holds or the deadline passes. */
