@@ -71,15 +71,18 @@ export class RunPlan {
   /**
    * The fault stopped the running check: the first check that failed or erred since the fault began (or, if none,
    * the one running) is recorded as the fault; later ones since then are taken out of the record, to be run again
-   * by a recovery or skipped by stop(). The run goes on (a recovered box) unless stop() follows.
+   * by a recovery or skipped by stop(). The run goes on (a recovered box) unless stop() follows. `orNext`: when no
+   * check was running, the next one not run takes the fault (stop(): the run ends without making it).
    */
-  lose(fault: RunFault): void {
+  lose(fault: RunFault, orNext = false): void {
     if (this.ended) return;
     const since = fault.since ?? Infinity;
     const hit = this.writer.results.tests.filter((t) => this.done.has(t.id) && (t.outcome === 'fail' || t.outcome === 'error') && Date.parse(t.start) + t.durationMs >= since);
     const running = this.planned.find((x) => x.id === this.running && !this.done.has(x.id));
     this.running = null;
-    const first = hit[0] ?? running;
+    // Between two checks (the last one recorded, the next not started) the fault lands on the next when the run
+    // ends with it: the check the box was lost before is the one the run could not make.
+    const first = hit[0] ?? running ?? (orNext ? this.remaining()[0] : undefined);
     for (const t of hit.slice(1)) this.forget(t.id);
     if (first) {
       this.done.delete(first.id);
@@ -98,7 +101,7 @@ export class RunPlan {
   /** The fault ends the run: the running check as lose() records it, every check not run skipped; status stopped. */
   stop(fault: RunFault): void {
     if (this.ended) return;
-    this.lose(fault);
+    this.lose(fault, true);
     this.ended = true;
     this.closeOut(() => notRun(fault.short));
     this.writer.finish('stopped', new Date(), fault.message);
