@@ -4,7 +4,10 @@
 // - the box powered off by itself (a virtual box: QEMU exited): at once;
 // - the SSH connection was lost (keepalives unanswered, reset), no new connection is accepted, and the console has
 //   been silent for `silenceMs`: a hang (a box that reboots talks on its console; one that only dropped SSH lets us
-//   back in). A real box whose power driver reads its state back and says off is lost, whatever else is seen.
+//   back in). A real box whose power driver reads its state back and says off is lost, whatever else is seen;
+// - the console shows the box starting again (firmware, boot loader or kernel banner) when no reset was asked for:
+//   at once. A box that resets itself (a hardware watchdog, a brownout, a panic with EVE's panic=120) comes back with
+//   SSH and a new host key, and would otherwise read as a box that stopped answering, or not at all.
 // A suite that resets the box on purpose (the watchdog test) says so with expectReboot(): the hang judgement then
 // waits for the next arm(), when the shell is back; a VM that exits is never a reboot.
 import type { Box } from '../box/box.ts';
@@ -29,7 +32,7 @@ type WatchedShell = Pick<SshShell, 'on' | 'off' | 'connect' | 'hostPort'>;
 
 export interface WatchedParts {
   box: Pick<Box, 'name' | 'poweredOff' | 'power'>;
-  console: Pick<Console, 'silentForMs' | 'tail'>;
+  console: Pick<Console, 'silentForMs' | 'tail' | 'tap'>;
   /** The shell in use now (a recovery replaces it). */
   ssh(): WatchedShell;
   /** What the box's own power-off is called in messages ("QEMU exited"). */
@@ -37,6 +40,10 @@ export interface WatchedParts {
 }
 
 const PANIC = /Kernel panic - not syncing|\bOops(?:: |\[#)|\bBUG: (?:unable to handle|soft lockup)/;
+/** Lines a box prints only while it starts: UEFI (OVMF/EDK II) boot manager, U-Boot, GRUB, the Linux banner. */
+const STARTING = /\bBdsDxe: (?:loading|starting) Boot|\bU-Boot 20\d\d\.\d\d|\bGNU GRUB +version|\bLinux version \d+\.\d+/;
+/** A console line longer than this is judged by its end (a box streaming without newlines). */
+const MAX_LINE = 1024;
 /** One new connection attempt before a hang is declared, ms. */
 const PROBE_MS = 10_000;
 
@@ -49,6 +56,9 @@ export class BoxWatch {
   private shell: WatchedShell | null = null;
   /** Callers of settled() waiting for the SSH loss in hand to be judged. */
   private waiting: ((lost: boolean) => void)[] = [];
+  private untap: (() => void) | null = null;
+  /** The console line being received (text after the last newline). */
+  private partial = '';
 
   constructor(
     private readonly parts: WatchedParts,
@@ -62,6 +72,8 @@ export class BoxWatch {
     const gen = ++this.generation;
     this.suspended = false;
     this.sshLost = null;
+    this.partial = '';
+    this.untap ??= this.parts.console.tap({ text: this.onConsoleText });
     this.listen(this.parts.ssh());
     this.parts.box.poweredOff()?.then((how) => {
       if (gen !== this.generation || this.done) return;
@@ -108,7 +120,20 @@ export class BoxWatch {
     this.generation++;
     clearTimeout(this.timer);
     this.listen(null);
+    this.untap?.();
+    this.untap = null;
   }
+
+  private readonly onConsoleText = (text: string): void => {
+    if (this.done || this.suspended) return;
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop()!.slice(-MAX_LINE);
+    const line = lines.find((l) => STARTING.test(l));
+    if (!line) return;
+    // The reset came before its first line (firmware is slow to speak), and SSH may have seen it first.
+    const since = Math.min(Date.now(), this.sshLost?.at ?? Infinity) - KEEPALIVE_WINDOW_MS;
+    this.lose(`box rebooted by itself: the console showed "${line.trim().slice(0, 200)}" (no reset was asked for)`, since);
+  };
 
   private listen(shell: WatchedShell | null): void {
     if (shell === this.shell) return;

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { eveQual, fixtureRelease } from '../helpers/fixture-release.ts';
 import { startEveQual } from '../helpers/watched-run.ts';
 import { startLabBench, type BenchHardware, type LabBench } from '../helpers/lab-box.ts';
+import { QmpClient } from '../../lib/box/qmp.ts';
 import { benchProfile, HEALTHY, type BenchProfile } from '../helpers/bench-profile.ts';
 
 interface Test {
@@ -186,21 +187,33 @@ describe('a lab-bench box with seeded hardware: each defect fails its item and t
   });
 
   /** Boot the healthy bench from its overlay, start a usb run on it as a real box, and harm its VM at the first usb
-   * check: what the run then records, and how long after the harm it ended. */
-  async function harmedRun(name: string, signal: 'SIGSTOP' | 'SIGKILL'): Promise<{ tests: Test[]; exitCode: number | undefined; all: string; afterMs: number }> {
+   * check (a signal to QEMU, or a reset through its monitor, as a hardware watchdog or a brownout would): what the
+   * run then records, and how long after the harm it ended. */
+  async function harmedRun(name: string, harm: 'SIGSTOP' | 'SIGKILL' | 'reset'): Promise<{ tests: Test[]; exitCode: number | undefined; all: string; afterMs: number }> {
     await bootOverlay(HEALTHY);
     const dir = path.join(tmp, name);
     const { child, printed } = startEveQual(['run', '--no-install', '--profile', profile.file, '--release', release, '--capability', 'usb', '--out', dir]);
     await printed(/\n {2}. usb\//, 600_000);
     const pid = Number(fs.readFileSync(path.join(bench.state, 'qemu.pid'), 'utf8'));
-    process.kill(pid, signal);
+    if (harm === 'reset') await resetBench();
+    else process.kill(pid, harm);
     const harmedAt = Date.now();
     try {
       const r = await child;
       return { tests: resultsOf(dir), exitCode: r.exitCode, all: r.all, afterMs: Date.now() - harmedAt };
     } finally {
       // Killed already in the killed case; the frozen one is pulled out here.
-      if (signal === 'SIGSTOP') process.kill(pid, 'SIGKILL');
+      if (harm === 'SIGSTOP') process.kill(pid, 'SIGKILL');
+    }
+  }
+
+  async function resetBench(): Promise<void> {
+    const qmp = new QmpClient(path.join(bench.state, 'qmp.sock'));
+    await qmp.connect(10_000);
+    try {
+      await qmp.execute('system_reset');
+    } finally {
+      qmp.close();
     }
   }
 
@@ -221,5 +234,9 @@ describe('a lab-bench box with seeded hardware: each defect fails its item and t
 
   it('the bench killed mid-suite (its power status then reads off): exit 3 within 60 s, "box lost: its power reads off", no fail', async () => {
     expectLost(await harmedRun('killed', 'SIGKILL'), /^box lost: its power reads off \(command:/, 60_000);
+  });
+
+  it('the bench reset mid-suite, no reset asked for: exit 3, "box rebooted by itself" with the console line, no fail', async () => {
+    expectLost(await harmedRun('reset', 'reset'), /^box rebooted by itself: the console showed ".+"/, 120_000);
   });
 });
