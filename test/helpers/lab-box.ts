@@ -169,11 +169,18 @@ async function powerOn(state: string): Promise<void> {
   const child = spawn(file, argv, { detached: true, stdio: ['ignore', log, log] });
   child.unref();
   await until('QEMU did not write its pid file', () => pidOf(state) !== undefined, 20_000);
+  await onMonitor(state, async (qmp) => {
+    if (cfg.hardware.eth1 === 'unplugged') await qmp.execute('set_link', { name: 'net1', up: false });
+    await qmp.execute('cont');
+  });
+}
+
+/** Commands on the running VM's QMP monitor (one client at a time: connected for these, then closed). */
+async function onMonitor(state: string, commands: (qmp: QmpClient) => Promise<void>): Promise<void> {
   const qmp = new QmpClient(path.join(state, 'qmp.sock'));
   await qmp.connect(20_000);
   try {
-    if (cfg.hardware.eth1 === 'unplugged') await qmp.execute('set_link', { name: 'net1', up: false });
-    await qmp.execute('cont');
+    await commands(qmp);
   } finally {
     qmp.close();
   }
@@ -201,6 +208,8 @@ export interface LabBench {
   rewire(hardware: BenchHardware, opts?: { overlay?: boolean }): void;
   /** The power command run as the profile runs it. */
   power(action: 'on' | 'off'): Promise<void>;
+  /** Reset the running VM as its reset line would (a hardware watchdog, a brownout): no power command, no warning. */
+  reset(): Promise<void>;
   /** Resolve when the box's serial line prints `re` from now on (the bench's own view of the cable). */
   waitForOutput(re: RegExp, ms: number): Promise<void>;
   stop(): Promise<void>;
@@ -279,6 +288,7 @@ export async function startLabBench(state: string, opts: { diskMb?: number; memo
       configure(hardware, o.overlay ?? false);
     },
     power: (action) => (action === 'on' ? powerOn(state) : powerOff(state)),
+    reset: () => onMonitor(state, async (qmp) => void (await qmp.execute('system_reset'))),
     waitForOutput: (re, ms) => outputOf(seen, re, ms),
     async stop() {
       await powerOff(state);

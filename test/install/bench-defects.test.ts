@@ -12,7 +12,6 @@ import path from 'node:path';
 import { eveQual, fixtureRelease } from '../helpers/fixture-release.ts';
 import { startEveQual } from '../helpers/watched-run.ts';
 import { startLabBench, type BenchHardware, type LabBench } from '../helpers/lab-box.ts';
-import { QmpClient } from '../../lib/box/qmp.ts';
 import { benchProfile, HEALTHY, type BenchProfile } from '../helpers/bench-profile.ts';
 
 interface Test {
@@ -195,7 +194,7 @@ describe('a lab-bench box with seeded hardware: each defect fails its item and t
     const { child, printed } = startEveQual(['run', '--no-install', '--profile', profile.file, '--release', release, '--capability', 'usb', '--out', dir]);
     await printed(/\n {2}. usb\//, 600_000);
     const pid = Number(fs.readFileSync(path.join(bench.state, 'qemu.pid'), 'utf8'));
-    if (harm === 'reset') await resetBench();
+    if (harm === 'reset') await bench.reset();
     else process.kill(pid, harm);
     const harmedAt = Date.now();
     try {
@@ -204,16 +203,6 @@ describe('a lab-bench box with seeded hardware: each defect fails its item and t
     } finally {
       // Killed already in the killed case; the frozen one is pulled out here.
       if (harm === 'SIGSTOP') process.kill(pid, 'SIGKILL');
-    }
-  }
-
-  async function resetBench(): Promise<void> {
-    const qmp = new QmpClient(path.join(bench.state, 'qmp.sock'));
-    await qmp.connect(10_000);
-    try {
-      await qmp.execute('system_reset');
-    } finally {
-      qmp.close();
     }
   }
 

@@ -31,60 +31,48 @@ function phases(): { boot: string[]; running: string[]; watchdogReset: string[] 
   return { boot: lines.slice(installed, prompt), running: lines.slice(prompt, reset), watchdogReset: lines.slice(reset) };
 }
 
-function watched(): { link: MemoryLink; watch: BoxWatch; losses: BoxLoss[]; feed(lines: string[]): void } {
+/** What a watch armed on a console reports while `drive` feeds it (in 7-byte pieces: no line arrives whole). */
+async function lossesWhile(drive: (feed: (lines: string[]) => void, watch: BoxWatch) => void): Promise<BoxLoss[]> {
   const link = new MemoryLink();
   const con = new Console(link, { boxName: 'box1' });
   const shell = Object.assign(new EventEmitter(), { hostPort: '127.0.0.1:1', connect: async () => undefined });
   const box = { name: 'box1', poweredOff: () => null, power: { readsState: false, where: 'stand-in', state: async () => 'on' as const } };
   const losses: BoxLoss[] = [];
   const watch = new BoxWatch({ box: box as never, console: con, ssh: () => shell as never, poweredOffIs: 'QEMU exited' }, (l) => losses.push(l));
-  // 7-byte pieces: no line arrives whole.
-  const feed = (lines: string[]) => link.feedChunked(Buffer.from(lines.map((l) => `${l}\r\n`).join(''), 'latin1'), 7);
-  return { link, watch, losses, feed };
+  await link.open();
+  watch.arm();
+  drive((lines) => link.feedChunked(Buffer.from(lines.map((l) => `${l}\r\n`).join(''), 'latin1'), 7), watch);
+  watch.close();
+  return losses;
 }
 
 describe('the box watch reads the console: a box that starts again by itself is lost at once', () => {
   it('the firmware of a box starting again, no reset asked for: one loss, "box rebooted by itself" with the line', async () => {
-    const w = watched();
-    await w.link.open();
-    w.watch.arm();
-    w.feed(phases().boot);
-    w.watch.close();
-    expect(w.losses).to.have.length(1);
-    expect(w.losses[0]!.message).to.match(/^box rebooted by itself: the console showed "BdsDxe: loading Boot0002 "UEFI Misc Device"/);
-    expect(w.losses[0]!.panic).to.equal(undefined);
+    const losses = await lossesWhile((feed) => feed(phases().boot));
+    expect(losses).to.have.length(1);
+    expect(losses[0]!.message).to.match(/^box rebooted by itself: the console showed "BdsDxe: loading Boot0002 "UEFI Misc Device"/);
+    expect(losses[0]!.panic).to.equal(undefined);
   });
 
   it('what the console showed while the suites ran (before the watchdog reset): no loss', async () => {
-    const w = watched();
-    await w.link.open();
-    w.watch.arm();
     const { running } = phases();
     expect(running.length, 'the suites ran with the console open').to.be.greaterThan(10);
-    w.feed(running);
-    w.watch.close();
-    expect(w.losses).to.deep.equal([]);
+    expect(await lossesWhile((feed) => feed(running))).to.deep.equal([]);
   });
 
   it('a reset the watchdog suite asked for (expectReboot), then the shell back (arm): no loss', async () => {
-    const w = watched();
-    await w.link.open();
-    w.watch.arm();
-    w.watch.expectReboot();
-    w.feed(phases().watchdogReset);
-    w.watch.arm();
-    w.feed(['56e8844d-5a70-4867-befb-cf81fd3467c1:~# ']);
-    w.watch.close();
-    expect(w.losses).to.deep.equal([]);
+    const losses = await lossesWhile((feed, watch) => {
+      watch.expectReboot();
+      feed(phases().watchdogReset);
+      watch.arm();
+      feed(['56e8844d-5a70-4867-befb-cf81fd3467c1:~# ']);
+    });
+    expect(losses).to.deep.equal([]);
   });
 
   it('a kernel banner split over many pieces with no firmware before it (a box whose firmware is silent): a loss', async () => {
-    const w = watched();
-    await w.link.open();
-    w.watch.arm();
-    w.feed(phases().boot.filter((l) => !/BdsDxe|GNU GRUB/.test(l)));
-    w.watch.close();
-    expect(w.losses.map((l) => l.message)).to.have.length(1);
-    expect(w.losses[0]!.message).to.match(/the console showed "\[ +0\.000000\] Linux version 6\.1\./);
+    const losses = await lossesWhile((feed) => feed(phases().boot.filter((l) => !/BdsDxe|GNU GRUB/.test(l))));
+    expect(losses.map((l) => l.message)).to.have.length(1);
+    expect(losses[0]!.message).to.match(/the console showed "\[ +0\.000000\] Linux version 6\.1\./);
   });
 });
